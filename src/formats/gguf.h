@@ -1,0 +1,156 @@
+// GGUF container (kernels.md §1): a validating, memory-mapped reader and a
+// writer. The reader never reads outside the mapping; every problem is one
+// dllm::Error "FILE: offset N: problem".
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "formats/ggml_type.h"
+
+namespace dllm {
+
+enum class GgufType : uint32_t {
+  UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6,
+  BOOL = 7, STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
+};
+const char* gguf_type_name(GgufType t);  // "UINT32", "ARRAY", ...
+
+// One metadata value. Exactly the field that matches `type` is meaningful;
+// an ARRAY holds `elem_type` and `items` (which may be arrays themselves).
+struct GgufValue {
+  GgufType type = GgufType::UINT8;
+  uint64_t u = 0;        // UINT8, UINT16, UINT32, UINT64, BOOL (0/1)
+  int64_t i = 0;         // INT8, INT16, INT32, INT64
+  double f = 0;          // FLOAT32, FLOAT64
+  std::string s;         // STRING
+  GgufType elem_type = GgufType::UINT8;  // ARRAY
+  std::vector<GgufValue> items;          // ARRAY
+
+  static GgufValue u8(uint8_t v);
+  static GgufValue i8(int8_t v);
+  static GgufValue u16(uint16_t v);
+  static GgufValue i16(int16_t v);
+  static GgufValue u32(uint32_t v);
+  static GgufValue i32(int32_t v);
+  static GgufValue u64(uint64_t v);
+  static GgufValue i64(int64_t v);
+  static GgufValue f32(float v);
+  static GgufValue f64(double v);
+  static GgufValue boolean(bool v);
+  static GgufValue str(std::string v);
+  static GgufValue array(GgufType elem_type, std::vector<GgufValue> items);
+  static GgufValue str_array(const std::vector<std::string>& v);
+  static GgufValue i32_array(const std::vector<int32_t>& v);
+  static GgufValue f32_array(const std::vector<float>& v);
+
+  bool is_int() const;    // any integer type (not BOOL)
+  bool is_float() const;  // FLOAT32 / FLOAT64
+  // Integer value of any integer type; nullopt otherwise.
+  std::optional<int64_t> as_int() const;
+  // Numeric value of any integer or float type; nullopt otherwise.
+  std::optional<double> as_number() const;
+  bool operator==(const GgufValue& o) const;
+};
+
+struct GgufKV {
+  std::string key;
+  GgufValue value;
+};
+
+struct GgufTensorInfo {
+  std::string name;
+  uint32_t type = 0;    // ggml type id (in the table of ggml_type.h)
+  int n_dims = 0;       // 1..4
+  int64_t ne[4] = {1, 1, 1, 1};  // GGUF order: ne[0] contiguous
+  uint64_t offset = 0;  // relative to the data section
+  uint64_t nbytes = 0;  // bytes of the tensor data
+  uint64_t info_offset = 0;  // file offset of this tensor info entry (for messages)
+  int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
+  GgmlType ggml_type() const { return static_cast<GgmlType>(type); }
+};
+
+class GgufFile {
+ public:
+  // Maps and validates the whole file; throws dllm::Error naming the file, the
+  // byte offset and the problem.
+  static std::unique_ptr<GgufFile> open(const std::string& path);
+  ~GgufFile();
+  GgufFile(const GgufFile&) = delete;
+  GgufFile& operator=(const GgufFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  uint32_t version() const { return version_; }
+  uint64_t alignment() const { return alignment_; }
+  uint64_t data_offset() const { return data_offset_; }
+  uint64_t file_size() const { return size_; }
+
+  const std::vector<GgufKV>& metadata() const { return kv_; }  // file order
+  const GgufValue* find(std::string_view key) const;          // nullptr if absent
+
+  // Typed getters: throw dllm::Error "FILE: key K has type T, expected ..." on a
+  // type mismatch and "FILE: missing key K" when required and absent. Integer
+  // getters accept any integer type whose value fits.
+  std::optional<uint32_t> get_u32(std::string_view key) const;
+  uint32_t require_u32(std::string_view key) const;
+  std::optional<float> get_f32(std::string_view key) const;  // FLOAT32/FLOAT64
+  std::optional<std::string> get_str(std::string_view key) const;
+  std::optional<bool> get_bool(std::string_view key) const;
+  const GgufValue* get_array(std::string_view key) const;  // nullptr if absent; throws if not ARRAY
+
+  const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }  // file order
+  const GgufTensorInfo* find_tensor(std::string_view name) const;          // nullptr if absent
+  const uint8_t* tensor_data(const GgufTensorInfo& t) const { return base_ + data_offset_ + t.offset; }
+  const uint8_t* base() const { return base_; }
+
+ private:
+  GgufFile() = default;
+  friend class GgufParser;
+  std::string path_;
+  int fd_ = -1;
+  const uint8_t* base_ = nullptr;
+  uint64_t size_ = 0;
+  uint32_t version_ = 0;
+  uint64_t alignment_ = 32;
+  uint64_t data_offset_ = 0;
+  std::vector<GgufKV> kv_;
+  std::vector<GgufTensorInfo> tensors_;
+  struct Index;
+  std::unique_ptr<Index> index_;  // name -> position lookups
+};
+
+// Writes GGUF v3. Metadata is written in insertion order (set() on an existing
+// key replaces its value in place); tensors in add order, each padded to the
+// alignment.
+class GgufWriter {
+ public:
+  explicit GgufWriter(uint32_t alignment = 32);
+  void set(const std::string& key, GgufValue value);
+  // Copies the bytes (nbytes must equal the size of `ne` in `type`).
+  void add_tensor(const std::string& name, GgmlType type, const std::vector<int64_t>& ne,
+                  const void* data, size_t nbytes);
+  // Like add_tensor but takes the bytes by move (no copy).
+  void add_tensor(const std::string& name, GgmlType type, const std::vector<int64_t>& ne,
+                  std::vector<uint8_t>&& data);
+  // Writes the file (to a temporary then renamed, so a failed write leaves no
+  // half file). Throws dllm::Error on I/O errors.
+  void write(const std::string& path) const;
+  // Serialises to memory (tests).
+  std::vector<uint8_t> to_bytes() const;
+
+ private:
+  struct Tensor {
+    std::string name;
+    GgmlType type;
+    std::vector<int64_t> ne;
+    std::vector<uint8_t> data;
+  };
+  uint32_t alignment_;
+  std::vector<GgufKV> kv_;
+  std::vector<Tensor> tensors_;
+};
+
+}  // namespace dllm
