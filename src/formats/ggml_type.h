@@ -42,7 +42,16 @@ std::string type_label(uint32_t id);
 // Name -> type; case-insensitive ("q8_0", "F16"). Returns false if unknown.
 bool type_from_name(const std::string& name, GgmlType* out);
 
+// False for an id not in the table and for a listed type whose block layout
+// the spec does not give (block_elems == 0 in its traits).
+bool type_layout_known(uint32_t id);
+// The traits of a type with a known layout; throws dllm::Error "unknown
+// tensor type id N" or "type I2_S (36) has an unknown layout".
+const TypeTraits& require_type_layout(uint32_t id);
+
 // Bytes of one row of ne0 elements (ne0 must be a multiple of block_elems).
+// Throws dllm::Error for an unknown layout, a ragged ne0 or a size that does
+// not fit size_t.
 size_t row_bytes(GgmlType type, int64_t ne0);
 
 // Row kernels by type; throw dllm::Error "type Q4_K (12) is not supported yet"

@@ -1,0 +1,35 @@
+// Row kernels of the type table (kernels.md §2): scalar, bit-exact decoders
+// for every type that has one, and the quantizers that must match the
+// reference byte for byte. Registered in ggml_type.cpp; call them through
+// dequantize_row() / quantize_row() of ggml_type.h.
+#pragma once
+#include <cstdint>
+
+namespace dllm::quant {
+
+// src: n / block_elems blocks of the type; dst: [n] f32.
+void dequant_f32(const void* src, float* dst, int64_t n);
+void dequant_f16(const void* src, float* dst, int64_t n);
+void dequant_bf16(const void* src, float* dst, int64_t n);
+void dequant_q4_0(const void* src, float* dst, int64_t n);
+void dequant_q4_1(const void* src, float* dst, int64_t n);
+void dequant_q5_0(const void* src, float* dst, int64_t n);
+void dequant_q5_1(const void* src, float* dst, int64_t n);
+void dequant_q8_0(const void* src, float* dst, int64_t n);
+void dequant_iq4_nl(const void* src, float* dst, int64_t n);
+void dequant_q2_k(const void* src, float* dst, int64_t n);
+void dequant_q3_k(const void* src, float* dst, int64_t n);
+void dequant_q4_k(const void* src, float* dst, int64_t n);
+void dequant_q5_k(const void* src, float* dst, int64_t n);
+void dequant_q6_k(const void* src, float* dst, int64_t n);
+void dequant_iq4_xs(const void* src, float* dst, int64_t n);
+
+// src: [n] f32; dst: the encoded row.
+void quant_f32(const float* src, void* dst, int64_t n);
+void quant_f16(const float* src, void* dst, int64_t n);
+void quant_bf16(const float* src, void* dst, int64_t n);
+// Reference Q8_0: d = amax/127, id = 1/d (0 if d == 0), q = roundf(x*id)
+// (half away from zero), d stored as F16.
+void quant_q8_0(const float* src, void* dst, int64_t n);
+
+}  // namespace dllm::quant
