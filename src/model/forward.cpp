@@ -1,0 +1,97 @@
+#include "model/forward.h"
+
+#include <algorithm>
+
+#include "ops/elementwise.h"
+#include "util/thread_pool.h"
+
+namespace dllm {
+
+ForwardWorkspace::ForwardWorkspace(const HParams& hp, int max_tokens, int64_t max_ctx, int n_threads)
+    : max_tokens_(max_tokens) {
+  const size_t T = size_t(max_tokens);
+  const size_t E = size_t(hp.n_embd);
+  x.resize(T * E);
+  h.resize(T * E);
+  y.resize(T * E);
+  out_norm.resize(T * E);
+  if (hp.n_recurrent_layers() > 0) {
+    const size_t CD = hp.ssm_conv_dim(), VD = hp.ssm_inner, KD = hp.ssm_key_dim(), Hv = hp.ssm_hv;
+    proj.resize(T * std::max(CD, 2 * KD + 2 * VD));
+    qkv.resize(T * CD);
+    z.resize(T * VD);
+    ba.resize(T * 2 * Hv);
+    beta.resize(T * Hv);
+    gate.resize(T * Hv);
+    conv.resize(T * CD);
+    o.resize(T * VD);
+  }
+  const size_t qd = size_t(hp.n_head) * hp.head_dim, kvd = size_t(hp.n_head_kv) * hp.head_dim;
+  qg.resize(T * 2 * qd);
+  q.resize(T * qd);
+  k.resize(T * kvd);
+  v.resize(T * kvd);
+  attn.resize(T * qd);
+  scores.resize(size_t(std::max(1, n_threads)) * size_t(max_ctx));
+  const size_t ffw = std::max({size_t(hp.n_ff), size_t(hp.n_ff_shexp), size_t(2 * hp.n_ff_exp)});
+  ff_gate.resize(T * ffw);
+  ff_up.resize(T * ffw);
+  if (hp.n_expert > 0) {
+    const size_t X = hp.n_expert, K = hp.n_expert_used;
+    router.resize(T * X);
+    sel_expert.resize(T * K);
+    sel_weight.resize(T * K);
+    expert_rows.resize(T * K);
+    expert_w.resize(T * K);
+    xe.resize(T * E);
+    de.resize(T * E);
+    sh_gate.resize(T);
+  }
+}
+
+size_t ForwardWorkspace::bytes() const {
+  size_t n = 0;
+  for (const auto* v : {&x, &h, &y, &proj, &qkv, &z, &ba, &beta, &gate, &conv, &o, &qg, &q, &k, &v, &attn, &scores,
+                        &ff_gate, &ff_up, &router, &sel_weight, &expert_w, &xe, &de, &sh_gate, &out_norm})
+    n += v->size() * sizeof(float);
+  n += (sel_expert.size() + expert_rows.size()) * sizeof(int);
+  return n;
+}
+
+void forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, ForwardWorkspace& ws, ThreadPool& pool) {
+  const HParams& hp = model.hparams();
+  const int n = ub.n;
+  const int64_t E = hp.n_embd;
+  float* x = ws.x.data();
+  // [n][E] embeddings (no scaling)
+  for (int t = 0; t < n; ++t) weight_row_f32(model.token_embd(), ub.tokens[t], x + t * E);
+
+  for (int il = 0; il < hp.n_layer_main; ++il) {
+    const LayerWeights& L = model.layers()[il];
+    rms_norm_rows(x, L.attn_norm, ws.h.data(), n, E, E, hp.eps);
+    if (hp.is_recurrent(il)) gdn_layer(model, il, ub, mem, ws, pool);
+    else attention_layer(model, il, ub, mem, ws, pool);
+    add_inplace(x, ws.y.data(), n * E);
+    rms_norm_rows(x, L.post_attention_norm, ws.h.data(), n, E, E, hp.eps);
+    if (L.moe) moe_layer(model, il, n, ws, pool);
+    else ffn_layer(model, il, n, ws, pool);
+    add_inplace(x, ws.y.data(), n * E);
+  }
+
+  // Output head only on the rows that asked for logits.
+  const int n_out = int(ub.out_rows.size());
+  if (n_out == 0) return;
+  for (int i = 0; i < n_out; ++i)
+    rms_norm(x + ub.out_rows[i] * E, model.output_norm(), ws.out_norm.data() + i * E, E, hp.eps);
+  // Logit rows may be scattered: compute into each destination one row at a
+  // time when they are not contiguous.
+  bool contiguous = true;
+  for (int i = 1; i < n_out; ++i) contiguous &= ub.out_logits[i] == ub.out_logits[0] + i * hp.n_vocab;
+  if (contiguous) {
+    matmul(model.output(), ws.out_norm.data(), n_out, ub.out_logits[0], pool, ws.mm);
+  } else {
+    for (int i = 0; i < n_out; ++i) matmul(model.output(), ws.out_norm.data() + i * E, 1, ub.out_logits[i], pool, ws.mm);
+  }
+}
+
+}  // namespace dllm

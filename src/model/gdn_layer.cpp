@@ -1,0 +1,141 @@
+// Gated DeltaNet layer (models.md §3.2): projections, causal conv1d + SiLU,
+// L2-normalised q/k, gates, the gated delta rule per value head, gated
+// RMSNorm with SiLU(z), output projection.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "model/forward.h"
+#include "ops/deltanet.h"
+#include "ops/elementwise.h"
+#include "util/thread_pool.h"
+
+namespace dllm {
+
+namespace {
+
+// Rearranges the fused ssm_in output (per key-head group [q_g|k_g|v_g|z_g],
+// models.md §2.4.1) into qkv = [q all | k all | v all] and z.
+void split_fused_qkvz(const HParams& hp, const float* u, float* qkv, float* z) {
+  const int Hk = hp.ssm_hk, dk = hp.ssm_dk, dv = hp.ssm_dv(), r = hp.ssm_hv / hp.ssm_hk;
+  const int64_t KD = hp.ssm_key_dim();
+  const int64_t group = 2 * dk + 2 * int64_t(r) * dv;
+  for (int g = 0; g < Hk; ++g) {
+    const float* src = u + g * group;
+    std::memcpy(qkv + int64_t(g) * dk, src, sizeof(float) * dk);
+    std::memcpy(qkv + KD + int64_t(g) * dk, src + dk, sizeof(float) * dk);
+    std::memcpy(qkv + 2 * KD + int64_t(g) * r * dv, src + 2 * dk, sizeof(float) * r * dv);
+    std::memcpy(z + int64_t(g) * r * dv, src + 2 * dk + int64_t(r) * dv, sizeof(float) * r * dv);
+  }
+}
+
+}  // namespace
+
+void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory& mem, ForwardWorkspace& ws,
+               ThreadPool& pool) {
+  const HParams& hp = model.hparams();
+  const LayerWeights& L = model.layers()[il];
+  const int n = ub.n;
+  const int Hk = hp.ssm_hk, Hv = hp.ssm_hv, dk = hp.ssm_dk, dv = hp.ssm_dv(), Kc = hp.ssm_conv_kernel;
+  const int r = Hv / Hk;
+  const int64_t KD = hp.ssm_key_dim(), VD = hp.ssm_inner, CD = hp.ssm_conv_dim();
+  const float* h = ws.h.data();
+
+  // Step 1: projections -> qkv [n][CD], z [n][VD], beta/alpha [n][Hv]
+  float* qkv = ws.qkv.data();
+  float* z = ws.z.data();
+  if (L.fused_qkvz) {
+    matmul(L.ssm_in, h, n, ws.proj.data(), pool, ws.mm);
+    const int64_t w = 2 * KD + 2 * VD;
+    for (int t = 0; t < n; ++t) split_fused_qkvz(hp, ws.proj.data() + t * w, qkv + t * CD, z + t * VD);
+  } else {
+    matmul(L.wqkv, h, n, qkv, pool, ws.mm);
+    matmul(L.wgate, h, n, z, pool, ws.mm);
+  }
+  float* beta = ws.beta.data();   // raw beta (sigmoid applied inside the delta rule)
+  float* gate = ws.gate.data();   // alpha, turned into the log-decay below
+  if (L.fused_ba) {
+    matmul(L.ssm_ba, h, n, ws.ba.data(), pool, ws.mm);
+    for (int t = 0; t < n; ++t) {
+      const float* ba = ws.ba.data() + t * 2 * Hv;
+      for (int g = 0; g < Hk; ++g)
+        for (int j = 0; j < r; ++j) {
+          beta[t * Hv + g * r + j] = ba[g * 2 * r + j];
+          gate[t * Hv + g * r + j] = ba[g * 2 * r + r + j];
+        }
+    }
+  } else {
+    matmul(L.ssm_beta, h, n, beta, pool, ws.mm);
+    matmul(L.ssm_alpha, h, n, gate, pool, ws.mm);
+  }
+  // Step 2: log-decay gamma = softplus(alpha + dt_bias) * ssm_a (<= 0)
+  for (int t = 0; t < n; ++t)
+    for (int hh = 0; hh < Hv; ++hh) {
+      float& g = gate[t * Hv + hh];
+      g = softplus(g + L.dt_bias[hh]) * L.ssm_a[hh];
+    }
+
+  float* conv = ws.conv.data();
+  float* o = ws.o.data();
+  const float scale = 1.0f / std::sqrt(float(dk));
+  for (const Segment& seg : ub.segments) {
+    RecurrentStateView st = mem.recurrent(il, seg.seq);
+    // Step 3: causal conv over this segment's tokens, then SiLU.
+    Conv1dArgs ca;
+    ca.state = st.conv;
+    ca.weight = L.conv1d;
+    ca.x = qkv + int64_t(seg.start) * CD;
+    ca.x_stride = CD;
+    ca.y = conv + int64_t(seg.start) * CD;
+    ca.y_stride = CD;
+    ca.n_tokens = seg.len;
+    ca.channels = CD;
+    ca.kc = Kc;
+    pool.parallel_for(CD, [&](int64_t c0, int64_t c1) {
+      conv1d_causal(ca, c0, c1);
+      for (int t = 0; t < seg.len; ++t) {
+        float* row = ca.y + t * CD;
+        for (int64_t c = c0; c < c1; ++c) row[c] = silu(row[c]);
+      }
+    });
+    // Step 4: L2-normalise q and k of every key head (in place).
+    for (int t = seg.start; t < seg.start + seg.len; ++t) {
+      float* row = conv + int64_t(t) * CD;
+      for (int kh = 0; kh < 2 * Hk; ++kh) l2_norm(row + int64_t(kh) * dk, row + int64_t(kh) * dk, dk, hp.eps);
+    }
+    // Step 5: the gated delta rule, value heads in parallel.
+    pool.parallel_for(Hv, [&](int64_t h0, int64_t h1) {
+      for (int64_t hh = h0; hh < h1; ++hh) {
+        const int kh = L.head_map == HeadMap::Grouped ? int(hh / r) : int(hh % Hk);
+        DeltaNetHeadArgs a;
+        a.state = st.ssm + hh * int64_t(dk) * dv;
+        a.q = conv + int64_t(seg.start) * CD + int64_t(kh) * dk;
+        a.k = conv + int64_t(seg.start) * CD + KD + int64_t(kh) * dk;
+        a.qk_stride = CD;
+        a.v = conv + int64_t(seg.start) * CD + 2 * KD + hh * dv;
+        a.v_stride = CD;
+        a.g = gate + int64_t(seg.start) * Hv + hh;
+        a.b = beta + int64_t(seg.start) * Hv + hh;
+        a.gb_stride = Hv;
+        a.out = o + int64_t(seg.start) * VD + hh * dv;
+        a.out_stride = VD;
+        a.n_tokens = seg.len;
+        a.dk = dk;
+        a.dv = dv;
+        a.scale = scale;
+        delta_net_recurrent(a);
+      }
+    });
+  }
+  // Step 6: gated RMSNorm per head (shared dv weight), times SiLU(z).
+  for (int t = 0; t < n; ++t)
+    for (int hh = 0; hh < Hv; ++hh) {
+      float* oh = o + int64_t(t) * VD + int64_t(hh) * dv;
+      const float* zh = z + int64_t(t) * VD + int64_t(hh) * dv;
+      rms_norm(oh, L.ssm_norm, oh, dv, hp.eps);
+      for (int i = 0; i < dv; ++i) oh[i] *= silu(zh[i]);
+    }
+  matmul(L.ssm_out, o, n, ws.y.data(), pool, ws.mm);
+}
+
+}  // namespace dllm

@@ -1,0 +1,56 @@
+// The gated delta rule of one value head over T tokens, recurrent form
+// (kernels.md §4.3, the reference's ordering):
+//   beta = sigmoid(b_t), alpha = exp(min(g_t, 50))
+//   p = S^T k, s_q = S^T q        (old state)
+//   u = beta*v - beta*alpha*p
+//   o = (alpha*scale)*s_q + (scale*(k.q))*u
+//   S = clamp(alpha*S + k u^T, -1e6, 1e6)
+// The state S is [dk][dv], value index contiguous.
+#pragma once
+#include <cstdint>
+
+namespace dllm {
+
+struct DeltaNetHeadArgs {
+  float* state = nullptr;      // [dk][dv], updated in place
+  const float* q = nullptr;    // token t at q + t*qk_stride, dk values (L2-normalised)
+  const float* k = nullptr;    // token t at k + t*qk_stride, dk values (L2-normalised)
+  int64_t qk_stride = 0;
+  const float* v = nullptr;    // token t at v + t*v_stride, dv values
+  int64_t v_stride = 0;
+  const float* g = nullptr;    // log-decay of token t at g[t*gb_stride] (<= 0)
+  const float* b = nullptr;    // raw beta of token t at b[t*gb_stride]
+  int64_t gb_stride = 0;
+  float* out = nullptr;        // token t at out + t*out_stride, dv values
+  int64_t out_stride = 0;
+  int n_tokens = 0;
+  int dk = 0;
+  int dv = 0;
+  float scale = 1.0f;          // 1/sqrt(dk)
+  // Optional per-step checkpoints: the state after token t (t < n_tokens) is
+  // copied to checkpoints + t*checkpoint_stride.
+  float* checkpoints = nullptr;
+  int64_t checkpoint_stride = 0;
+};
+
+void delta_net_recurrent(const DeltaNetHeadArgs& a);
+
+// Depthwise causal conv1d over the channels of one sequence (models.md §3.2
+// step 3), no bias, SiLU not applied here:
+//   window_c = [state_c[0..Kc-2], x_t[c]],  y_t[c] = sum_j w[c][j] * window_c[j]
+// state [channels][Kc-1] (oldest first) is updated to the last Kc-1 inputs.
+struct Conv1dArgs {
+  float* state = nullptr;       // [channels][kc-1]
+  const float* weight = nullptr;  // [channels][kc]
+  const float* x = nullptr;     // token t at x + t*x_stride, channels values
+  int64_t x_stride = 0;
+  float* y = nullptr;           // token t at y + t*y_stride
+  int64_t y_stride = 0;
+  int n_tokens = 0;
+  int64_t channels = 0;
+  int kc = 0;
+};
+// Processes channels [c_begin, c_end) (for splitting over threads).
+void conv1d_causal(const Conv1dArgs& a, int64_t c_begin, int64_t c_end);
+
+}  // namespace dllm

@@ -1,0 +1,98 @@
+// A context runs batches for up to n_seq sequences over one model: it owns the
+// KV cache of the attention layers, the recurrent state slots of the Gated
+// DeltaNet layers, the forward workspace and the logits (models.md §4).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/forward.h"
+#include "model/model.h"
+
+namespace dllm {
+
+class ThreadPool;
+
+enum class KvType { F16, F32 };
+
+struct ContextParams {
+  int64_t n_ctx = 0;    // positions per sequence; 0 = min(trained context, 4096)
+  int n_seq = 1;        // sequence slots
+  int n_batch = 512;    // largest micro-batch (bigger batches are split)
+  int n_threads = 0;    // 0 = hardware threads
+  KvType kv_type = KvType::F16;
+};
+
+// One token of a batch.
+struct BatchEntry {
+  int32_t token = 0;
+  int64_t pos = 0;
+  int32_t seq = 0;
+  bool logits = false;
+};
+
+// Returns true to abort a long evaluation (checked between micro-batches).
+using AbortFn = bool (*)(void* user_data);
+
+class Context {
+ public:
+  // Throws dllm::Error for bad parameters.
+  Context(const Model& model, const ContextParams& params);
+  ~Context();
+
+  const Model& model() const { return model_; }
+  int64_t n_ctx() const { return n_ctx_; }
+  int n_seq() const { return n_seq_; }
+  int n_batch() const { return n_batch_; }
+  int n_threads() const;
+
+  // Evaluates a batch. Position rules per sequence: positions are consecutive
+  // in batch order and start at the sequence's current length, or at 0, which
+  // restarts the sequence. The whole batch is validated before any state
+  // changes; a bad batch throws dllm::Error and leaves everything as it was.
+  // Returns false when aborted by the abort callback (state of the sequences
+  // in the batch is then undefined: clear them).
+  bool decode(const std::vector<BatchEntry>& batch);
+  // Logits of the i-th entry (in batch order) that asked for them: [n_vocab].
+  const float* logits(int i) const;
+  int n_logits() const { return n_out_; }
+
+  int64_t seq_len(int seq) const;
+  void seq_clear(int seq);  // -1: all sequences
+  void seq_copy(int src, int dst);
+  // Raw state of one sequence (recurrent rows + KV rows up to its length), for
+  // snapshots; restore requires the same model and context sizes.
+  std::vector<uint8_t> seq_state(int seq) const;
+  void seq_restore(int seq, const std::vector<uint8_t>& state);
+  void seq_restore(int seq, const uint8_t* data, size_t size);
+
+  void set_abort(AbortFn fn, void* user_data);
+
+  // The memory plan (weights, KV, recurrent state, workspace) as text lines.
+  std::string memory_plan() const;
+  uint64_t state_bytes_per_seq() const;
+
+ private:
+  class Memory;
+  void check_seq(int seq, const char* what) const;
+  const Model& model_;
+  int64_t n_ctx_;
+  int n_seq_;
+  int n_batch_;
+  KvType kv_type_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<Memory> mem_;
+  std::unique_ptr<ForwardWorkspace> ws_;
+  std::vector<int64_t> seq_len_;
+  std::vector<float> logits_;  // [n_out][n_vocab]
+  int n_out_ = 0;
+  AbortFn abort_fn_ = nullptr;
+  void* abort_data_ = nullptr;
+  // per-decode scratch, reused
+  std::vector<int> order_;
+  std::vector<int32_t> ub_tokens_;
+};
+
+}  // namespace dllm
