@@ -277,6 +277,10 @@ class GgufParser {
       }
       const TypeTraits* tt = type_traits(t.type);
       if (!tt) fail_at(type_at, "tensor ", q, " has unknown type id ", t.type);
+      // Some table entries are names only (ids whose layout the spec does not
+      // give): their size cannot be computed, so the file cannot be checked.
+      if (tt->block_elems <= 0 || tt->block_bytes <= 0)
+        fail_at(type_at, "tensor ", q, " has type ", type_label(t.type), " whose block layout is unknown");
       if (t.ne[0] % tt->block_elems != 0)
         fail_at(ne_at, "tensor ", q, " of type ", tt->name, " has ne0 = ", t.ne[0],
                 ", not a multiple of its block size ", tt->block_elems);

@@ -127,6 +127,8 @@ void GgufWriter::add_tensor(const std::string& name, GgmlType type, const std::v
     if (t.name == name) fail("gguf writer: duplicate tensor ", name);
   const TypeTraits* tt = type_traits(type);
   if (!tt) fail("gguf writer: tensor ", name, ": unknown type id ", static_cast<uint32_t>(type));
+  if (tt->block_elems <= 0 || tt->block_bytes <= 0)
+    fail("gguf writer: tensor ", name, ": type ", tt->name, " has an unknown block layout");
   if (ne.empty() || ne.size() > 4) fail("gguf writer: tensor ", name, " has ", ne.size(), " dimensions (1 to 4)");
   int64_t n = 1;
   for (int64_t d : ne) {

@@ -230,7 +230,8 @@ def main():
     except (GGUFError, OSError) as e:
         sys.stderr.write("gguf_py_reader: %s: %s\n" % (sys.argv[1], e))
         return 1
-    json.dump(doc, sys.stdout, ensure_ascii=False, allow_nan=False)
+    # ASCII-only output (\u escapes) so the result does not depend on the locale.
+    json.dump(doc, sys.stdout, allow_nan=False)
     sys.stdout.write("\n")
     return 0
 
