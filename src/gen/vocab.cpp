@@ -198,7 +198,10 @@ Vocab build_vocab(uint32_t n_vocab) {
 
   const int max_merges = int(std::min<uint32_t>(kMaxMerges, n_vocab - 256 - n_special));
   std::unordered_set<std::string> seen(v.tokens.begin(), v.tokens.end());
-  for (const auto& [l, r] : learn_merges(kMergeCorpus, max_merges)) {
+  // Learned once: the corpus is fixed; smaller vocabularies take a prefix.
+  static const auto learned = learn_merges(kMergeCorpus, kMaxMerges);
+  for (size_t i = 0; i < learned.size() && int(i) < max_merges; ++i) {
+    const auto& [l, r] = learned[i];
     v.merges.push_back(l + " " + r);
     // Two merges can spell the same string; the token exists once.
     if (seen.insert(l + r).second) {
