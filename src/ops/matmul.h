@@ -61,4 +61,14 @@ void matmul_reference(const WeightView& W, const float* X, int64_t M, int64_t ld
 // Dequantizes row r of W into out[W.cols] (embedding lookups).
 void weight_row_f32(const WeightView& W, int64_t r, float* out);
 
+// Kernel sets, best first. matmul() uses the best one the CPU has (capped by
+// DELTALLM_ISA=portable|avx2); tests and benchmarks may ask for one.
+enum class MatmulIsa { Auto, Portable, Avx2, Avx512 };
+bool matmul_isa_available(MatmulIsa isa);
+const char* matmul_isa_name(MatmulIsa isa);
+// matmul() with the kernels of `isa` (types that set has no kernel for fall
+// back to the next set down). Throws dllm::Error if the CPU lacks `isa`.
+void matmul_isa(MatmulIsa isa, const WeightView& W, const float* X, int64_t M, int64_t ldx,
+                float* Y, int64_t ldy, ThreadPool& pool, MatmulScratch& scratch);
+
 }  // namespace dllm

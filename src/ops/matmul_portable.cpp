@@ -1,0 +1,105 @@
+// Portable kernels: plain C++ for every supported type, the fallback on CPUs
+// without AVX2 and the first thing the SIMD sets are checked against.
+#include <cstring>
+
+#include "ops/matmul_kernels.h"
+#include "ops/matmul_unpack.h"
+#include "util/fp16.h"
+
+namespace dllm::mm {
+
+namespace {
+
+float dot_f32(const float* a, const float* b, int64_t K) {
+  float s = 0.0f;
+  for (int64_t k = 0; k < K; ++k) s += a[k] * b[k];
+  return s;
+}
+
+// F32 / F16 / BF16 weights: (decode the row to f32 once,) then dot with every
+// activation row (already rounded to bf16 for BF16 weights).
+void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  const WeightView& W = *t.W;
+  const ActRows& A = *t.A;
+  float* wf = reinterpret_cast<float*>(tmp);
+  for (int64_t n = n0; n < n1; ++n) {
+    const uint8_t* row = W.data + size_t(n) * W.row_stride;
+    const float* w = wf;
+    if (W.type == GgmlType::F32) {
+      w = reinterpret_cast<const float*>(row);
+    } else {
+      for (int64_t k = 0; k < W.cols; ++k) {
+        uint16_t h;
+        std::memcpy(&h, row + 2 * k, 2);
+        wf[k] = W.type == GgmlType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
+      }
+    }
+    for (int64_t m = m0; m < m1; ++m) t.Y[m * t.ldy + n] = dot_f32(w, A.x_row(m), W.cols);
+  }
+}
+
+float udot(const unpack::Row& u, unpack::Traits tr, const ActRows& A, int64_t m) {
+  const int64_t K = A.K;
+  const int8_t* a = A.qs_row(m);
+  const float* da = A.d_row(m);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < K / 32; ++b) {
+    const int8_t* q = u.q + 32 * b;
+    const int8_t* ab = a + 32 * b;
+    int lo = 0, hi = 0;
+    for (int i = 0; i < 16; ++i) lo += int(q[i]) * int(ab[i]);
+    for (int i = 16; i < 32; ++i) hi += int(q[i]) * int(ab[i]);
+    const int isum = tr.s16 ? int(u.s16[2 * b]) * lo + int(u.s16[2 * b + 1]) * hi : lo + hi;
+    acc += float(isum) * (u.dw[b] * da[b]);
+  }
+  if (tr.mins) {
+    const float* ds = A.dsum16_row(m);
+    float off = 0.0f;
+    for (int64_t g = 0; g < K / 16; ++g) off += u.mw16[g] * ds[g];
+    acc += off;
+  }
+  return acc;
+}
+
+template <GgmlType T>
+void rows_int8(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  const WeightView& W = *t.W;
+  const unpack::Entry e = unpack::entry(T);
+  const unpack::Row u = unpack::carve(tmp, W.cols);
+  for (int64_t n = n0; n < n1; ++n) {
+    e.fn(W.data + size_t(n) * W.row_stride, W.cols, u.q, u.dw, u.s16, u.mw16);
+    for (int64_t m = m0; m < m1; ++m) t.Y[m * t.ldy + n] = udot(u, e.traits, *t.A, m);
+  }
+}
+
+}  // namespace
+
+size_t thread_tmp_bytes(int64_t K) {
+  // An unpacked int8 row, or a row decoded to f32, with room to spare for the
+  // SIMD sets (several rows at once).
+  const size_t a = unpack::row_bytes_unpacked(K), f = size_t(K) * 4;
+  return 8 * (a > f ? a : f) + 64;
+}
+
+RowsFn portable_rows(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32:
+    case GgmlType::F16:
+    case GgmlType::BF16: return rows_float;
+    case GgmlType::Q4_0: return rows_int8<GgmlType::Q4_0>;
+    case GgmlType::Q4_1: return rows_int8<GgmlType::Q4_1>;
+    case GgmlType::Q5_0: return rows_int8<GgmlType::Q5_0>;
+    case GgmlType::Q5_1: return rows_int8<GgmlType::Q5_1>;
+    case GgmlType::Q8_0: return rows_int8<GgmlType::Q8_0>;
+    case GgmlType::IQ4_NL: return rows_int8<GgmlType::IQ4_NL>;
+    case GgmlType::Q2_K: return rows_int8<GgmlType::Q2_K>;
+    case GgmlType::Q3_K: return rows_int8<GgmlType::Q3_K>;
+    case GgmlType::Q4_K: return rows_int8<GgmlType::Q4_K>;
+    case GgmlType::Q5_K: return rows_int8<GgmlType::Q5_K>;
+    case GgmlType::Q6_K: return rows_int8<GgmlType::Q6_K>;
+    case GgmlType::IQ4_XS: return rows_int8<GgmlType::IQ4_XS>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace dllm::mm

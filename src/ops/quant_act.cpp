@@ -1,0 +1,148 @@
+#include "ops/quant_act.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "util/error.h"
+#include "util/fp16.h"
+
+namespace dllm {
+
+ActKind act_kind(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32:
+    case GgmlType::F16:
+      return ActKind::F32;
+    case GgmlType::BF16:
+      return ActKind::BF16;
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::IQ4_XS:
+      return ActKind::Q8_K;
+    default:
+      return ActKind::Q8_32;
+  }
+}
+
+namespace {
+
+// Round half to even for |v| < 2^22 under the default rounding mode: adding
+// 1.5*2^23 leaves no fraction bits, so the FPU rounds (to even) for us. Same
+// result as nearbyintf / _mm256_round_ps(v, NEAREST), and it vectorizes.
+inline float rne(float v) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+  return (v + kMagic) - kMagic;
+}
+
+// x*scale -> int8 in [-127, 127]. NaN lands on -127 instead of being UB.
+inline int8_t to_q8(float v) {
+  v = std::fmax(-127.0f, std::fmin(127.0f, rne(v)));
+  return static_cast<int8_t>(static_cast<int>(v));
+}
+
+void sums16(const int8_t* qs, int64_t K, const float* d, int16_t* sum16, float* dsum16) {
+  for (int64_t g = 0; g < K / 16; ++g) {
+    int s = 0;
+    for (int i = 0; i < 16; ++i) s += qs[16 * g + i];
+    sum16[g] = static_cast<int16_t>(s);
+    dsum16[g] = d[g / 2] * float(s);
+  }
+}
+
+size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
+
+struct Layout {
+  size_t qs = 0, d = 0, sum16 = 0, dsum16 = 0, x = 0, total = 0;
+};
+
+Layout layout(ActKind kind, int64_t M, int64_t K) {
+  Layout l;
+  const size_t m = size_t(M), k = size_t(K);
+  if (kind == ActKind::BF16) {
+    l.x = 0;
+    l.total = align64(m * k * 4);
+  } else if (kind == ActKind::Q8_32 || kind == ActKind::Q8_K) {
+    l.qs = 0;
+    l.d = align64(m * k);
+    l.sum16 = l.d + align64(m * (k / 32) * 4);
+    l.dsum16 = l.sum16 + align64(m * (k / 16) * 2);
+    l.total = l.dsum16 + align64(m * (k / 16) * 4);
+  }
+  return l;
+}
+
+}  // namespace
+
+void quantize_act_q8_32(const float* x, int64_t K, int8_t* qs, float* d, int16_t* sum16,
+                        float* dsum16) {
+  for (int64_t b = 0; b < K / 32; ++b) {
+    const float* xb = x + 32 * b;
+    float amax = 0.0f;
+    for (int i = 0; i < 32; ++i) amax = std::fmax(amax, std::fabs(xb[i]));
+    // The scale is rounded to bf16 first; the quants use its exact inverse.
+    const float db = round_bf16(amax / 127.0f);
+    const float id = db != 0.0f ? 1.0f / db : 0.0f;
+    d[b] = db;
+    for (int i = 0; i < 32; ++i) qs[32 * b + i] = to_q8(xb[i] * id);
+  }
+  sums16(qs, K, d, sum16, dsum16);
+}
+
+void quantize_act_q8_k(const float* x, int64_t K, int8_t* qs, float* d, int16_t* sum16,
+                       float* dsum16) {
+  for (int64_t sb = 0; sb < K / 256; ++sb) {
+    const float* xb = x + 256 * sb;
+    float amax = 0.0f;
+    for (int i = 0; i < 256; ++i) amax = std::fmax(amax, std::fabs(xb[i]));
+    const float dd = amax / 127.0f;
+    const float iscale = amax != 0.0f ? 127.0f / amax : 0.0f;
+    for (int j = 0; j < 8; ++j) d[8 * sb + j] = dd;
+    for (int i = 0; i < 256; ++i) qs[256 * sb + i] = to_q8(xb[i] * iscale);
+  }
+  sums16(qs, K, d, sum16, dsum16);
+}
+
+size_t act_scratch_bytes(ActKind kind, int64_t M, int64_t K) { return layout(kind, M, K).total + 64; }
+
+ActRows prepare_activations(ActKind kind, const float* X, int64_t M, int64_t K, int64_t ldx,
+                            uint8_t* scratch, int64_t m_begin, int64_t m_end) {
+  ActRows a;
+  a.kind = kind;
+  a.M = M;
+  a.K = K;
+  if (kind == ActKind::F32) {
+    a.x = X;
+    a.ldx = ldx;
+    return a;
+  }
+  uint8_t* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t(63));
+  const Layout l = layout(kind, M, K);
+  if (kind == ActKind::BF16) {
+    float* xr = reinterpret_cast<float*>(base + l.x);
+    for (int64_t m = m_begin; m < m_end; ++m)
+      for (int64_t k = 0; k < K; ++k) xr[m * K + k] = round_bf16(X[m * ldx + k]);
+    a.x = xr;
+    a.ldx = K;
+    return a;
+  }
+  const int64_t block = kind == ActKind::Q8_K ? 256 : 32;
+  if (K % block != 0) fail("matmul: activation length ", K, " is not a multiple of ", block);
+  int8_t* qs = reinterpret_cast<int8_t*>(base + l.qs);
+  float* d = reinterpret_cast<float*>(base + l.d);
+  int16_t* s16 = reinterpret_cast<int16_t*>(base + l.sum16);
+  float* ds16 = reinterpret_cast<float*>(base + l.dsum16);
+  for (int64_t m = m_begin; m < m_end; ++m) {
+    const size_t o32 = size_t(m * (K / 32)), o16 = size_t(m * (K / 16));
+    if (kind == ActKind::Q8_K)
+      quantize_act_q8_k(X + m * ldx, K, qs + m * K, d + o32, s16 + o16, ds16 + o16);
+    else
+      quantize_act_q8_32(X + m * ldx, K, qs + m * K, d + o32, s16 + o16, ds16 + o16);
+  }
+  a.qs = qs;
+  a.d = d;
+  a.sum16 = s16;
+  a.dsum16 = ds16;
+  return a;
+}
+
+}  // namespace dllm

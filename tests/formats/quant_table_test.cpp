@@ -1,0 +1,289 @@
+// The type table (kernels.md §1.8) and the row kernels on hand-made blocks.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "formats/ggml_type.h"
+#include "util/error.h"
+#include "util/fp16.h"
+
+namespace dllm {
+namespace {
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+struct Row {
+  uint32_t id;
+  const char* name;
+  int64_t elems, bytes, meta;
+};
+
+// Straight from the table of kernels.md §1.8 (and §1.5 for row headers).
+const Row kSpec[] = {
+    {0, "F32", 1, 4, 0},        {1, "F16", 1, 2, 0},         {2, "Q4_0", 32, 18, 0},
+    {3, "Q4_1", 32, 20, 0},     {6, "Q5_0", 32, 22, 0},      {7, "Q5_1", 32, 24, 0},
+    {8, "Q8_0", 32, 34, 0},     {9, "Q8_1", 32, 36, 0},      {10, "Q2_K", 256, 84, 0},
+    {11, "Q3_K", 256, 110, 0},  {12, "Q4_K", 256, 144, 0},   {13, "Q5_K", 256, 176, 0},
+    {14, "Q6_K", 256, 210, 0},  {15, "Q8_K", 256, 292, 0},   {16, "IQ2_XXS", 256, 66, 0},
+    {17, "IQ2_XS", 256, 74, 0}, {18, "IQ3_XXS", 256, 98, 0}, {19, "IQ1_S", 256, 50, 0},
+    {20, "IQ4_NL", 32, 18, 0},  {21, "IQ3_S", 256, 110, 0},  {22, "IQ2_S", 256, 82, 0},
+    {23, "IQ4_XS", 256, 136, 0}, {24, "I8", 1, 1, 0},        {25, "I16", 1, 2, 0},
+    {26, "I32", 1, 4, 0},       {27, "I64", 1, 8, 0},        {28, "F64", 1, 8, 0},
+    {29, "IQ1_M", 256, 56, 0},  {30, "BF16", 1, 2, 0},       {39, "MXFP4", 32, 17, 0},
+    {133, "Q6_0", 32, 26, 0},   {137, "IQ2_K", 256, 76, 0},  {138, "IQ3_K", 256, 110, 0},
+    {139, "IQ4_K", 256, 144, 0}, {140, "IQ5_K", 256, 176, 0}, {141, "IQ6_K", 256, 212, 0},
+    {144, "IQ4_KS", 256, 136, 4}, {145, "IQ2_KS", 256, 70, 2}, {146, "IQ4_KSS", 256, 128, 4},
+    {152, "IQ5_KS", 256, 168, 4}, {153, "IQ2_KT", 256, 68, 4}, {154, "IQ3_KT", 256, 100, 4},
+    {155, "IQ4_KT", 256, 128, 4}, {156, "IQ3_KS", 256, 102, 2}, {157, "IQ2_KL", 256, 86, 2},
+    {158, "IQ1_KT", 256, 56, 4}, {202, "Q4_0_R8", 32, 18, 0}, {206, "Q5_0_R4", 32, 22, 0},
+    {208, "Q8_0_R8", 32, 34, 0}, {210, "Q2_K_R4", 256, 84, 0}, {214, "Q6_K_R4", 256, 210, 0},
+    {230, "BF16_R16", 1, 2, 0},
+};
+
+TEST(TypeTable, MatchesSpec) {
+  for (const Row& r : kSpec) {
+    const TypeTraits* t = type_traits(r.id);
+    ASSERT_NE(t, nullptr) << r.name;
+    EXPECT_STREQ(t->name, r.name);
+    EXPECT_EQ(t->block_elems, r.elems) << r.name;
+    EXPECT_EQ(t->block_bytes, r.bytes) << r.name;
+    EXPECT_EQ(t->row_meta_bytes, r.meta) << r.name;
+    EXPECT_TRUE(type_layout_known(r.id)) << r.name;
+    GgmlType parsed;
+    ASSERT_TRUE(type_from_name(r.name, &parsed)) << r.name;
+    EXPECT_EQ(static_cast<uint32_t>(parsed), r.id);
+  }
+}
+
+TEST(TypeTable, RemovedAndUnknownIds) {
+  for (uint32_t id : {4u, 5u, 37u, 38u, 42u, 100u, 1000u, 0xffffffffu}) {
+    EXPECT_EQ(type_traits(id), nullptr) << id;
+    EXPECT_FALSE(type_layout_known(id));
+    EXPECT_EQ(error_of([&] { type_traits_or_throw(id); }), "unknown tensor type id " + std::to_string(id));
+  }
+  EXPECT_EQ(type_label(4), "unknown (4)");
+}
+
+TEST(TypeTable, ListedWithoutLayout) {
+  // Listed by name, but the spec gives no block layout: rejected by name.
+  for (uint32_t id : {36u, 40u, 99u, 151u, 220u, 223u, 353u, 399u}) {
+    const TypeTraits* t = type_traits(id);
+    ASSERT_NE(t, nullptr) << id;
+    EXPECT_FALSE(type_layout_known(id)) << t->name;
+  }
+  EXPECT_EQ(error_of([] { require_type_layout(36); }), "type I2_S (36) has an unknown layout");
+  EXPECT_EQ(error_of([] { row_bytes(static_cast<GgmlType>(40), 64); }),
+            "type NVFP4 (40) has an unknown layout");
+}
+
+TEST(TypeTable, LabelsAndNames) {
+  EXPECT_EQ(type_label(12), "Q4_K (12)");
+  EXPECT_EQ(type_label(0), "F32 (0)");
+  GgmlType t;
+  ASSERT_TRUE(type_from_name("q8_0", &t));
+  EXPECT_EQ(t, GgmlType::Q8_0);
+  ASSERT_TRUE(type_from_name("bf16", &t));
+  EXPECT_EQ(t, GgmlType::BF16);
+  ASSERT_TRUE(type_from_name("Iq4_Xs", &t));
+  EXPECT_EQ(t, GgmlType::IQ4_XS);
+  EXPECT_FALSE(type_from_name("Q4_2", &t));
+  EXPECT_FALSE(type_from_name("", &t));
+  EXPECT_FALSE(type_from_name("Q8_0 ", &t));
+}
+
+TEST(TypeTable, RowBytes) {
+  EXPECT_EQ(row_bytes(GgmlType::F32, 7), 28u);
+  EXPECT_EQ(row_bytes(GgmlType::Q8_0, 4096), 4096u / 32 * 34);
+  EXPECT_EQ(row_bytes(GgmlType::Q4_K, 512), 288u);
+  EXPECT_EQ(row_bytes(static_cast<GgmlType>(144), 512), 4u + 2 * 136);  // IQ4_KS row scale
+  EXPECT_EQ(row_bytes(GgmlType::Q6_K, 0), 0u);
+  EXPECT_EQ(error_of([] { row_bytes(GgmlType::Q4_K, 100); }),
+            "row length 100 is not a multiple of the block size 256 of type Q4_K (12)");
+  // ne0 = 2^62 F32 elements is 2^64 bytes: must be refused, not wrapped.
+  EXPECT_NE(error_of([] { row_bytes(GgmlType::F32, int64_t{1} << 62); }).find("too large"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { row_bytes(GgmlType::F64, std::numeric_limits<int64_t>::max()); })
+                .find("too large"),
+            std::string::npos);
+  EXPECT_EQ(row_bytes(GgmlType::I8, std::numeric_limits<int64_t>::max()),
+            size_t(std::numeric_limits<int64_t>::max()));
+  EXPECT_NE(error_of([] { row_bytes(GgmlType::F32, -32); }), "(no error)");
+}
+
+TEST(TypeTable, KernelsPresent) {
+  for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
+                     GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q2_K, GgmlType::Q3_K,
+                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_NL,
+                     GgmlType::IQ4_XS})
+    EXPECT_TRUE(can_dequantize(t)) << type_label(uint32_t(t));
+  for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0})
+    EXPECT_TRUE(can_quantize(t));
+  EXPECT_FALSE(can_quantize(GgmlType::Q4_K));
+  EXPECT_FALSE(can_dequantize(GgmlType::IQ2_XXS));
+}
+
+TEST(TypeTable, NotSupportedErrors) {
+  std::vector<uint8_t> buf(1024);
+  std::vector<float> f(256);
+  EXPECT_EQ(error_of([&] { quantize_row(GgmlType::Q4_K, f.data(), buf.data(), 256); }),
+            "type Q4_K (12) is not supported yet");
+  EXPECT_EQ(error_of([&] { dequantize_row(GgmlType::IQ2_XXS, buf.data(), f.data(), 256); }),
+            "type IQ2_XXS (16) is not supported yet");
+  EXPECT_EQ(error_of([&] { dequantize_row(GgmlType::Q8_0, buf.data(), f.data(), 33); }),
+            "row length 33 is not a multiple of the block size 32 of type Q8_0 (8)");
+}
+
+// --- quantizers ---------------------------------------------------------------
+
+TEST(Quantize, Q8_0Reference) {
+  // amax = 127 -> d = 1, id = 1: x*id lands exactly on halves, which the
+  // reference rounds away from zero.
+  float x[32];
+  for (int i = 0; i < 32; ++i) x[i] = -15.5f + float(i);
+  x[31] = 127.0f;
+  x[30] = -2.5f;
+  uint8_t b[34];
+  quantize_row(GgmlType::Q8_0, x, b, 32);
+  uint16_t d;
+  std::memcpy(&d, b, 2);
+  EXPECT_EQ(d, f32_to_f16(1.0f));
+  const int8_t* q = reinterpret_cast<const int8_t*>(b + 2);
+  EXPECT_EQ(q[0], -16);  // -15.5
+  EXPECT_EQ(q[15], -1);  // -0.5
+  EXPECT_EQ(q[16], 1);   // 0.5
+  EXPECT_EQ(q[17], 2);   // 1.5
+  EXPECT_EQ(q[30], -3);  // -2.5
+  EXPECT_EQ(q[31], 127);
+
+  // All-zero block: d = 0 and quants 0 (id = 0, no division by zero).
+  float z[32] = {};
+  std::memset(b, 0xff, sizeof b);
+  quantize_row(GgmlType::Q8_0, z, b, 32);
+  for (uint8_t v : b) EXPECT_EQ(v, 0);
+
+  // Quants use the unrounded f32 id = 1/d while d is stored as F16.
+  float y[32];
+  for (int i = 0; i < 32; ++i) y[i] = 0.013f * float(i - 11);
+  quantize_row(GgmlType::Q8_0, y, b, 32);
+  const float dd = 0.013f * 20 / 127.0f, id = 1.0f / dd;
+  std::memcpy(&d, b, 2);
+  EXPECT_EQ(d, f32_to_f16(dd));
+  for (int i = 0; i < 32; ++i) EXPECT_EQ(q[i], int8_t(std::roundf(y[i] * id))) << i;
+}
+
+TEST(Quantize, FloatTypesRoundTrip) {
+  const float x[4] = {1.0f, -2.5f, 3.14159265f, 1e-8f};
+  uint16_t h[4];
+  quantize_row(GgmlType::F16, x, h, 4);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(h[i], f32_to_f16(x[i]));
+  quantize_row(GgmlType::BF16, x, h, 4);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(h[i], f32_to_bf16(x[i]));
+  float back[4];
+  dequantize_row(GgmlType::BF16, h, back, 4);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(back[i], bf16_to_f32(h[i]));
+  float f[4];
+  quantize_row(GgmlType::F32, x, f, 4);
+  EXPECT_EQ(std::memcmp(f, x, sizeof x), 0);
+}
+
+// --- decoders on hand-made blocks (values worked out from kernels.md §2) ---------
+
+void put16(uint8_t* p, float v) {
+  const uint16_t h = f32_to_f16(v);
+  std::memcpy(p, &h, 2);
+}
+
+TEST(Dequantize, Q4_0NibbleOrder) {
+  uint8_t b[18] = {};
+  put16(b, 0.5f);
+  b[2] = 0x9 | 0xF << 4;  // element 0 -> nibble 9, element 16 -> nibble 15
+  b[17] = 0x0 | 0x3 << 4;  // element 15 -> 0, element 31 -> 3
+  float y[32];
+  dequantize_row(GgmlType::Q4_0, b, y, 32);
+  EXPECT_EQ(y[0], 0.5f);
+  EXPECT_EQ(y[16], 3.5f);
+  EXPECT_EQ(y[15], -4.0f);
+  EXPECT_EQ(y[31], -2.5f);
+  EXPECT_EQ(y[1], -4.0f);
+}
+
+TEST(Dequantize, Q5_1HighBits) {
+  uint8_t b[24] = {};
+  put16(b, 0.25f);
+  put16(b + 2, -1.0f);
+  const uint32_t qh = 1u << 3 | 1u << 20;
+  std::memcpy(b + 4, &qh, 4);
+  b[8 + 3] = 0x07;       // element 3 low nibble 7 (+16 from qh)
+  b[8 + 4] = 0x20;       // element 20 high nibble 2 (+16)
+  float y[32];
+  dequantize_row(GgmlType::Q5_1, b, y, 32);
+  EXPECT_EQ(y[3], 23 * 0.25f - 1.0f);
+  EXPECT_EQ(y[20], 18 * 0.25f - 1.0f);
+  EXPECT_EQ(y[0], -1.0f);
+}
+
+TEST(Dequantize, Q4_KScalePacking) {
+  uint8_t b[144] = {};
+  put16(b, 1.0f);
+  put16(b + 2, 0.5f);
+  uint8_t* s = b + 4;
+  // sub-block 1: sc = 5, m = 7 (j < 4: low 6 bits of bytes 1 and 5).
+  s[1] = 5;
+  s[5] = 7;
+  // sub-block 6: sc = 0x25 (low 4 in s[10], high 2 in s[2] bits 6-7),
+  //              m = 0x31 (high nibble of s[10], high 2 in s[6] bits 6-7).
+  s[10] = 0x5 | 0x1 << 4;
+  s[2] = 0x2 << 6;
+  s[6] = 0x3 << 6;
+  uint8_t* qs = b + 16;
+  qs[0 * 32 + 4] = 0x90;   // g = 0, l = 4, half 1 -> sub-block 1, n = 9 (element 36)
+  qs[3 * 32 + 2] = 0x0B;   // g = 3, l = 2, half 0 -> sub-block 6, n = 11 (element 194)
+  float y[256];
+  dequantize_row(GgmlType::Q4_K, b, y, 256);
+  EXPECT_EQ(y[36], 5.0f * 9 - 0.5f * 7);
+  EXPECT_EQ(y[194], 37.0f * 11 - 0.5f * 49);
+  EXPECT_EQ(y[32], -0.5f * 7);  // n = 0 in sub-block 1
+}
+
+TEST(Dequantize, Q6_KQuarterLayout) {
+  uint8_t b[210] = {};
+  put16(b + 208, 0.125f);
+  int8_t* sc = reinterpret_cast<int8_t*>(b + 192);
+  for (int g = 0; g < 16; ++g) sc[g] = int8_t(g - 8);
+  // element e = 128*1 + 32*3 + 5 = 229: h = 1, c = 3, l = 5.
+  b[64 + 32 + 5] = 0xA0;               // ql[64h + 32 + l] high nibble = 10
+  b[128 + 32 + 5] = 0x2 << 6;          // qh[32h + l] bits 6-7 = 2
+  float y[256];
+  dequantize_row(GgmlType::Q6_K, b, y, 256);
+  EXPECT_EQ(y[229], 0.125f * float(229 / 16 - 8) * float((10 | 2 << 4) - 32));
+  EXPECT_EQ(y[0], 0.125f * -8 * -32);
+}
+
+TEST(Dequantize, Q3_KSignedScales) {
+  uint8_t b[110] = {};
+  put16(b + 108, 2.0f);
+  // group j = 13: low = scales[5] >> 4, high = (scales[8 + 1] >> 6) & 3.
+  b[96 + 5] = 0xC0;
+  b[96 + 9] = 0x1 << 6;
+  // element e = 128 + 64 + 16 + 6 = 214 (group 13): h = 1, c = 2, l = 22.
+  b[32 + 32 + 22] = 0x3 << 4;  // q = 3
+  b[22] = 1 << 6;              // hmask bit 4h + c = 6 set: value q
+  float y[256];
+  dequantize_row(GgmlType::Q3_K, b, y, 256);
+  EXPECT_EQ(y[214], 2.0f * float((12 | 1 << 4) - 32) * 3);
+  // element 208 (same group, l = 16): q = 0, hmask bit clear -> -4.
+  EXPECT_EQ(y[208], 2.0f * float((12 | 1 << 4) - 32) * -4);
+}
+
+}  // namespace
+}  // namespace dllm

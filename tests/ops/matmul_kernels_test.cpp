@@ -1,0 +1,330 @@
+// matmul(): every kernel set against the portable one and the dequantize-and-
+// dot oracle (matmul_reference), on random weights of every supported type
+// and odd shapes; activation rounding; threads; scratch reuse; errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "formats/ggml_type.h"
+#include "ops/matmul.h"
+#include "ops/quant_act.h"
+#include "util/error.h"
+#include "util/fp16.h"
+#include "util/thread_pool.h"
+
+namespace dllm {
+namespace {
+
+const GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16,   GgmlType::Q8_0,
+                           GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0,   GgmlType::Q5_1,
+                           GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,   GgmlType::Q5_K,
+                           GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS};
+
+// Byte offsets of the fp16 scale fields in a block (kernels.md §2): random
+// bytes everywhere else exercise every quant and sub-scale bit pattern.
+std::vector<int> scale_offsets(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::Q8_0: case GgmlType::IQ4_NL:
+    case GgmlType::IQ4_XS: return {0};
+    case GgmlType::Q4_1: case GgmlType::Q5_1: case GgmlType::Q4_K: case GgmlType::Q5_K: return {0, 2};
+    case GgmlType::Q2_K: return {80, 82};
+    case GgmlType::Q3_K: return {108};
+    case GgmlType::Q6_K: return {208};
+    default: return {};
+  }
+}
+
+struct Weights {
+  std::vector<uint8_t> bytes;
+  WeightView view;
+};
+
+// Random weights: float types from N(0, 1); quantized types as random bytes
+// with sane fp16 scales (|d| in [2^-12, 2^-6], either sign for mins).
+Weights random_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng, size_t pad = 0) {
+  Weights w;
+  const size_t rb = row_bytes(t, K), stride = rb + pad;
+  w.bytes.resize(stride * size_t(N));
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> ex(-12.0f, -6.0f);
+  for (int64_t n = 0; n < N; ++n) {
+    uint8_t* row = w.bytes.data() + size_t(n) * stride;
+    if (t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16) {
+      std::vector<float> f(static_cast<size_t>(K));
+      for (float& v : f) v = nd(rng);
+      quantize_row(t, f.data(), row, K);
+      continue;
+    }
+    for (size_t i = 0; i < rb; ++i) row[i] = uint8_t(byte(rng));
+    const TypeTraits& tt = *type_traits(t);
+    for (int64_t b = 0; b < K / tt.block_elems; ++b)
+      for (int off : scale_offsets(t)) {
+        const float d = std::exp2(ex(rng)) * (byte(rng) & 1 ? 1.0f : -1.0f);
+        const uint16_t h = f32_to_f16(d);
+        std::memcpy(row + b * tt.block_bytes + off, &h, 2);
+      }
+  }
+  w.view.type = t;
+  w.view.cols = K;
+  w.view.rows = N;
+  w.view.data = w.bytes.data();
+  w.view.row_stride = stride;
+  return w;
+}
+
+std::vector<float> random_x(int64_t M, int64_t ldx, std::mt19937& rng) {
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> x(size_t(M * ldx));
+  for (float& v : x) v = nd(rng);
+  // A few outliers and an all-zero block, as real activations have.
+  if (!x.empty()) x[0] = 40.0f;
+  if (M > 1 && ldx >= 64)
+    for (int i = 32; i < 64; ++i) x[size_t(ldx) + i] = 0.0f;
+  return x;
+}
+
+// sum_k |w_k| |x_k| for each output: the scale that f32 rounding errors are measured against.
+std::vector<double> abs_dot(const WeightView& W, const float* X, int64_t M, int64_t ldx) {
+  std::vector<double> r(size_t(M * W.rows));
+  std::vector<float> w(static_cast<size_t>(W.cols));
+  for (int64_t n = 0; n < W.rows; ++n) {
+    weight_row_f32(W, n, w.data());
+    for (int64_t m = 0; m < M; ++m) {
+      double s = 0;
+      for (int64_t k = 0; k < W.cols; ++k) s += std::fabs(double(w[k]) * X[m * ldx + k]);
+      r[size_t(m * W.rows + n)] = s;
+    }
+  }
+  return r;
+}
+
+int64_t k_for(GgmlType t, int which) {
+  const int64_t be = type_traits(t)->block_elems;
+  if (be == 256) return which == 0 ? 256 : which == 1 ? 768 : 1280;
+  return which == 0 ? 32 : which == 1 ? 160 : 1056;  // odd numbers of blocks
+}
+
+const MatmulIsa kIsas[] = {MatmulIsa::Portable, MatmulIsa::Avx2, MatmulIsa::Avx512};
+
+TEST(Matmul, EverySetMatchesReference) {
+  std::mt19937 rng(1234);
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  int compared = 0;
+  for (GgmlType t : kTypes) {
+    for (int which = 0; which < 3; ++which) {
+      const int64_t K = k_for(t, which);
+      for (auto [M, N] : {std::pair<int64_t, int64_t>{1, 67}, {3, 33}, {5, 7}, {17, 40}, {8, 1}}) {
+        const Weights w = random_weights(t, K, N, rng, which == 2 ? 6 : 0);
+        const int64_t ldx = K + (M % 2);
+        const std::vector<float> x = random_x(M, ldx, rng);
+        std::vector<float> ref(size_t(M * N));
+        matmul_reference(w.view, x.data(), M, ldx, ref.data(), N);
+        const std::vector<double> scale = abs_dot(w.view, x.data(), M, ldx);
+        for (MatmulIsa isa : kIsas) {
+          if (!matmul_isa_available(isa)) continue;
+          std::vector<float> y(size_t(M * N), NAN);
+          matmul_isa(isa, w.view, x.data(), M, ldx, y.data(), N, pool, scratch);
+          for (size_t i = 0; i < y.size(); ++i) {
+            const double tol = 4e-6 * scale[i] + 1e-30;
+            ASSERT_NEAR(y[i], ref[i], tol) << type_label(uint32_t(t)) << " " << matmul_isa_name(isa)
+                                           << " K=" << K << " M=" << M << " N=" << N << " i=" << i;
+          }
+          ++compared;
+        }
+      }
+    }
+  }
+  std::printf("compared %d (type, shape, isa) cases; best set here: %s\n", compared,
+              matmul_isa_name(MatmulIsa::Auto));
+}
+
+// Each output is computed by the same code whoever computes it: the result
+// does not depend on the number of threads or on how rows are split.
+TEST(Matmul, ThreadCountDoesNotChangeBits) {
+  std::mt19937 rng(77);
+  ThreadPool one(1), two(2), three(3);
+  MatmulScratch s1, s2, s3;
+  for (GgmlType t : kTypes) {
+    for (auto [M, N] : {std::pair<int64_t, int64_t>{1, 300}, {9, 300}, {64, 20}}) {
+      const int64_t K = k_for(t, 1);
+      const Weights w = random_weights(t, K, N, rng);
+      const std::vector<float> x = random_x(M, K, rng);
+      std::vector<float> y1(size_t(M * N)), y2(y1.size()), y3(y1.size());
+      matmul(w.view, x.data(), M, y1.data(), one, s1);
+      matmul(w.view, x.data(), M, y2.data(), two, s2);
+      matmul(w.view, x.data(), M, y3.data(), three, s3);
+      ASSERT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0) << type_label(uint32_t(t)) << " M=" << M;
+      ASSERT_EQ(std::memcmp(y1.data(), y3.data(), y1.size() * 4), 0) << type_label(uint32_t(t)) << " M=" << M;
+    }
+  }
+}
+
+// Against the unrounded activations, the error is bounded by the activation
+// rounding alone: |dx_k| <= d_block/2 for the int8 kinds (d = the scale of
+// x_k's block), |x_k| * 2^-9 for BF16, 0 for F32/F16 (plus f32 noise).
+TEST(Matmul, ErrorWithinActivationRounding) {
+  std::mt19937 rng(99);
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  for (GgmlType t : kTypes) {
+    const int64_t K = k_for(t, 1), N = 24, M = 3;
+    const Weights w = random_weights(t, K, N, rng);
+    const std::vector<float> x = random_x(M, K, rng);
+    std::vector<float> y(size_t(M * N));
+    matmul(w.view, x.data(), M, y.data(), pool, scratch);
+    const ActKind kind = act_kind(t);
+    const int64_t blk = kind == ActKind::Q8_K ? 256 : 32;
+    std::vector<float> wr(static_cast<size_t>(K));
+    double worst = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      weight_row_f32(w.view, n, wr.data());
+      for (int64_t m = 0; m < M; ++m) {
+        const float* xm = x.data() + m * K;
+        double exact = 0, bound = 0, mag = 0;
+        for (int64_t b = 0; b < K / blk; ++b) {
+          double amax = 0;
+          for (int64_t k = b * blk; k < (b + 1) * blk; ++k) amax = std::max(amax, std::fabs(double(xm[k])));
+          for (int64_t k = b * blk; k < (b + 1) * blk; ++k) {
+            exact += double(wr[k]) * xm[k];
+            mag += std::fabs(double(wr[k]) * xm[k]);
+            if (kind == ActKind::Q8_32 || kind == ActKind::Q8_K)
+              bound += std::fabs(double(wr[k])) * amax / 127.0 * 0.5 * 1.01;
+            else if (kind == ActKind::BF16)
+              bound += std::fabs(double(wr[k]) * xm[k]) * std::exp2(-9.0);
+          }
+        }
+        bound += 1e-5 * mag;
+        const double err = std::fabs(y[size_t(m * N + n)] - exact);
+        ASSERT_LE(err, bound) << type_label(uint32_t(t)) << " n=" << n << " m=" << m;
+        worst = std::max(worst, err / bound);
+      }
+    }
+    // The bound is not vacuous: int8 activations do use a good part of it.
+    if (kind == ActKind::Q8_32 || kind == ActKind::Q8_K) {
+      EXPECT_GT(worst, 0.02) << type_label(uint32_t(t));
+    }
+  }
+}
+
+TEST(QuantAct, Q8_32RoundsScaleToBf16ThenHalfToEven) {
+  // amax = 127: d = 1 exactly, id = 1, and x*id lands on halves.
+  std::vector<float> x(64, 0.0f);
+  x[0] = 127.0f;
+  x[1] = 2.5f;
+  x[2] = 3.5f;
+  x[3] = -2.5f;
+  x[4] = -0.5f;
+  x[5] = 0.5f;
+  x[6] = 1.5f;
+  // Block 1: amax = 1 -> d = bf16(1/127), quants use 1/d of the rounded d.
+  for (int i = 0; i < 32; ++i) x[32 + i] = (i - 16) / 16.0f;
+  int8_t qs[64];
+  float d[2], ds[4];
+  int16_t s16[4];
+  quantize_act_q8_32(x.data(), 64, qs, d, s16, ds);
+  EXPECT_EQ(d[0], 1.0f);
+  EXPECT_EQ(qs[0], 127);
+  EXPECT_EQ(qs[1], 2);
+  EXPECT_EQ(qs[2], 4);
+  EXPECT_EQ(qs[3], -2);
+  EXPECT_EQ(qs[4], 0);
+  EXPECT_EQ(qs[5], 0);
+  EXPECT_EQ(qs[6], 2);
+  const float db = round_bf16(1.0f / 127.0f);
+  EXPECT_NE(db, 1.0f / 127.0f);  // the rounding matters here
+  EXPECT_EQ(d[1], db);
+  for (int i = 0; i < 32; ++i) EXPECT_EQ(qs[32 + i], int8_t(std::nearbyint(x[32 + i] * (1.0f / db)))) << i;
+  int s = 0;
+  for (int i = 0; i < 16; ++i) s += qs[i];
+  EXPECT_EQ(s16[0], s);
+  EXPECT_EQ(ds[0], d[0] * float(s));
+}
+
+TEST(QuantAct, Q8_KUsesUnroundedScale) {
+  std::vector<float> x(256);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (float& v : x) v = nd(rng);
+  x[7] = -5.0f;  // the largest magnitude, negative: d stays positive
+  int8_t qs[256];
+  float d[8], ds[16];
+  int16_t s16[16];
+  quantize_act_q8_k(x.data(), 256, qs, d, s16, ds);
+  const float iscale = 127.0f / 5.0f;
+  for (int j = 0; j < 8; ++j) EXPECT_EQ(d[j], 5.0f / 127.0f);
+  EXPECT_EQ(qs[7], -127);
+  for (int i = 0; i < 256; ++i) EXPECT_EQ(qs[i], int8_t(std::nearbyint(x[i] * iscale))) << i;
+  // All zero: d = 0, quants 0.
+  std::vector<float> z(256, 0.0f);
+  quantize_act_q8_k(z.data(), 256, qs, d, s16, ds);
+  EXPECT_EQ(d[0], 0.0f);
+  for (int8_t q : qs) EXPECT_EQ(q, 0);
+}
+
+TEST(Matmul, StridesAndScratchReuse) {
+  std::mt19937 rng(3);
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  const int64_t K = 512, N = 96, M = 6, ldx = 530, ldy = 101;
+  const Weights w = random_weights(GgmlType::Q4_K, K, N, rng, 16);
+  const std::vector<float> x = random_x(M, ldx, rng);
+  std::vector<float> y(size_t(M * ldy), 12345.0f);
+  matmul(w.view, x.data(), M, ldx, y.data(), ldy, pool, scratch);
+  std::vector<float> ref(size_t(M * N));
+  matmul_reference(w.view, x.data(), M, ldx, ref.data(), N);
+  for (int64_t m = 0; m < M; ++m) {
+    for (int64_t n = 0; n < N; ++n) EXPECT_NEAR(y[m * ldy + n], ref[m * N + n], 1e-3f * std::fabs(ref[m * N + n]) + 1e-3f);
+    for (int64_t n = N; n < ldy; ++n) EXPECT_EQ(y[m * ldy + n], 12345.0f);  // untouched
+  }
+  // Warmed up: the same or smaller shapes never reallocate.
+  const uint8_t* p = scratch.buf.data();
+  const size_t cap = scratch.buf.capacity();
+  for (int rep = 0; rep < 3; ++rep) {
+    matmul(w.view, x.data(), M, ldx, y.data(), ldy, pool, scratch);
+    matmul(w.view, x.data(), 1, ldx, y.data(), ldy, pool, scratch);
+  }
+  EXPECT_EQ(scratch.buf.data(), p);
+  EXPECT_EQ(scratch.buf.capacity(), cap);
+}
+
+TEST(Matmul, Errors) {
+  ThreadPool pool(1);
+  MatmulScratch scratch;
+  std::vector<uint8_t> bytes(66 * 4);
+  WeightView w{GgmlType::IQ2_XXS, 256, 4, bytes.data(), 66};
+  std::vector<float> x(256), y(4);
+  EXPECT_FALSE(matmul_supported(GgmlType::IQ2_XXS));
+  EXPECT_TRUE(matmul_supported(GgmlType::Q6_K));
+  try {
+    matmul(w, x.data(), 1, y.data(), pool, scratch);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "type IQ2_XXS (16) is not supported yet");
+  }
+  WeightView q{GgmlType::Q8_0, 48, 1, bytes.data(), 34};
+  EXPECT_THROW(matmul(q, x.data(), 1, y.data(), pool, scratch), Error);  // 48 not a multiple of 32
+  WeightView f{GgmlType::F32, 8, 4, bytes.data(), 32};
+  float out[8];
+  EXPECT_THROW(weight_row_f32(f, 4, out), Error);
+  EXPECT_NO_THROW(weight_row_f32(f, 3, out));
+}
+
+TEST(Matmul, WeightRowMatchesDequantize) {
+  std::mt19937 rng(8);
+  for (GgmlType t : kTypes) {
+    const int64_t K = k_for(t, 1);
+    const Weights w = random_weights(t, K, 3, rng, 2);
+    std::vector<float> a(static_cast<size_t>(K)), b(static_cast<size_t>(K));
+    weight_row_f32(w.view, 2, a.data());
+    dequantize_row(t, w.bytes.data() + 2 * w.view.row_stride, b.data(), K);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
+  }
+}
+
+}  // namespace
+}  // namespace dllm
