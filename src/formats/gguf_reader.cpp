@@ -31,6 +31,7 @@ struct GgufFile::Index {
 namespace {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
+constexpr uint64_t kTensorCountOffset = 8;
 // Nested arrays recurse; a file must not be able to exhaust the stack.
 constexpr int kMaxArrayDepth = 16;
 // Each metadata value costs ~100 bytes in memory, so a file of N bytes could
@@ -111,8 +112,7 @@ class GgufParser {
 
   void need(uint64_t n, const char* what) {
     if (n > left())
-      fail_at(pos_, "truncated file: ", what, " needs ", n, " bytes but only ", left(), " remain (file size ",
-              size_, ")");
+      fail_at(pos_, "truncated file: ", what, " needs ", n, " bytes, only ", left(), " left (file size ", size_, ")");
   }
 
   template <class T>
@@ -128,7 +128,8 @@ class GgufParser {
     uint64_t at = pos_;
     uint64_t n = read<uint64_t>(what);
     if (n > left())
-      fail_at(at, "length ", n, " of ", what, " runs past the end of the file (", left(), " bytes left)");
+      fail_at(at, "truncated file or bad length: ", what, " of length ", n, " runs past the end of the file (",
+              left(), " bytes left)");
     std::string s(reinterpret_cast<const char*>(p_ + pos_), n);
     pos_ += n;
     return s;
@@ -149,14 +150,14 @@ class GgufParser {
       fail_at(4, "unsupported GGUF version ", version, " (only versions 2 and 3 are readable)");
     }
     f_.version_ = version;
-    uint64_t at = pos_;
     n_tensors_ = read<uint64_t>("the tensor count");
     uint64_t kv_at = pos_;
     n_kv_ = read<uint64_t>("the metadata count");
-    if (n_tensors_ > left() / kMinTensorInfoBytes)
-      fail_at(at, "tensor count ", n_tensors_, " is more than the file can hold (", left(), " bytes follow)");
+    // Counts are checked against the bytes left before anything is reserved
+    // (the tensor count once the metadata has been read).
     if (n_kv_ > left() / kMinKvBytes)
-      fail_at(kv_at, "metadata count ", n_kv_, " is more than the file can hold (", left(), " bytes follow)");
+      fail_at(kv_at, "truncated file or bad count: ", n_kv_, " metadata entries need at least ", kMinKvBytes,
+              " bytes each, only ", left(), " bytes left");
   }
 
   GgufValue read_value(GgufType t, const std::string& key, int depth) {
@@ -194,8 +195,9 @@ class GgufParser {
     uint64_t count_at = pos_;
     uint64_t count = read<uint64_t>("an array count");
     if (count > left() / min_value_bytes(v.elem_type))
-      fail_at(count_at, "array count ", count, " of key ", quote(key), " is more than the file can hold (",
-              left(), " bytes left)");
+      fail_at(count_at, "truncated file or bad count: array of ", count, " ", gguf_type_name(v.elem_type),
+              " items in key ", quote(key), " needs at least ", min_value_bytes(v.elem_type),
+              " bytes each, only ", left(), " bytes left");
     if (count > kMaxMetadataValues - n_values_)
       fail_at(count_at, "array count ", count, " of key ", quote(key), " exceeds the limit of ",
               kMaxMetadataValues, " metadata values in all");
@@ -241,8 +243,8 @@ class GgufParser {
 
   void parse_tensor_infos() {
     if (n_tensors_ > left() / kMinTensorInfoBytes)
-      fail_at(pos_, "tensor count ", n_tensors_, " is more than the rest of the file can hold (", left(),
-              " bytes left)");
+      fail_at(kTensorCountOffset, "truncated file or bad count: ", n_tensors_, " tensor infos need at least ",
+              kMinTensorInfoBytes, " bytes each, only ", left(), " bytes left");
     f_.tensors_.reserve(n_tensors_);
     for (uint64_t k = 0; k < n_tensors_; ++k) {
       GgufTensorInfo t;
