@@ -1,0 +1,129 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "text/tokenizer_pretok.h"
+
+#include <pcre2.h>
+
+#include "util/error.h"
+
+namespace dllm {
+namespace {
+
+// Unicode White_Space (PropList.txt), the meaning of \s in Oniguruma's Unicode
+// mode: TAB..CR, SPACE, NEL, NBSP, OGHAM SPACE MARK, EN QUAD..HAIR SPACE,
+// LINE/PARAGRAPH SEPARATOR, NNBSP, MMSP, IDEOGRAPHIC SPACE.
+constexpr const char* kWhiteSpaceMembers =
+    "\\t-\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
+
+std::string pcre2_message(int code) {
+  PCRE2_UCHAR buf[256];
+  if (pcre2_get_error_message(code, buf, sizeof buf) < 0) return str_cat("PCRE2 error ", code);
+  return reinterpret_cast<const char*>(buf);
+}
+
+// Per-thread match state: match data for one ovector pair and a JIT stack
+// large enough for long runs of one character class (32 KiB start, 4 MiB max).
+struct ThreadMatch {
+  pcre2_match_data* md = nullptr;
+  pcre2_jit_stack* stack = nullptr;
+  pcre2_match_context* ctx = nullptr;
+  ThreadMatch() {
+    md = pcre2_match_data_create(1, nullptr);
+    stack = pcre2_jit_stack_create(32 * 1024, 4 * 1024 * 1024, nullptr);
+    ctx = pcre2_match_context_create(nullptr);
+    if (!md || !stack || !ctx) fail("out of memory creating PCRE2 match state");
+    pcre2_jit_stack_assign(ctx, nullptr, stack);
+  }
+  ~ThreadMatch() {
+    pcre2_match_context_free(ctx);
+    pcre2_jit_stack_free(stack);
+    pcre2_match_data_free(md);
+  }
+};
+
+ThreadMatch& thread_match() {
+  thread_local ThreadMatch tm;
+  return tm;
+}
+
+}  // namespace
+
+std::string rewrite_whitespace_classes(const std::string& p) {
+  std::string out;
+  out.reserve(p.size() + 256);
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      const char e = p[i + 1];
+      ++i;
+      if (e == 's') {
+        if (in_class) out += kWhiteSpaceMembers;
+        else out += str_cat("[", kWhiteSpaceMembers, "]");
+      } else if (e == 'S') {
+        if (in_class) fail("pre-tokenizer pattern uses \\S inside a character class, which is not supported");
+        out += str_cat("[^", kWhiteSpaceMembers, "]");
+      } else {
+        out += c;
+        out += e;
+      }
+      continue;
+    }
+    if (!in_class && c == '[') {
+      in_class = true;
+      out += c;
+      // A ']' right after '[' or '[^' is a literal member, not the end.
+      if (i + 1 < p.size() && p[i + 1] == '^') out += p[++i];
+      if (i + 1 < p.size() && p[i + 1] == ']') out += p[++i];
+      continue;
+    }
+    if (in_class && c == ']') in_class = false;
+    out += c;
+  }
+  return out;
+}
+
+RegexSplitter::RegexSplitter(const std::string& hf_pattern) : pattern_(rewrite_whitespace_classes(hf_pattern)) {
+  int err = 0;
+  PCRE2_SIZE err_off = 0;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern_.data()), pattern_.size(),
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &err, &err_off, nullptr);
+  if (!code) fail("pre-tokenizer regex does not compile at offset ", err_off, ": ", pcre2_message(err));
+  const int jr = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  if (jr != 0) {
+    pcre2_code_free(code);
+    fail("PCRE2 JIT compilation of the pre-tokenizer regex failed: ", pcre2_message(jr));
+  }
+  code_ = code;
+}
+
+RegexSplitter::~RegexSplitter() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
+
+void RegexSplitter::split(std::string_view text, std::vector<Piece>& out) const {
+  auto* code = static_cast<pcre2_code*>(code_);
+  ThreadMatch& tm = thread_match();
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  const PCRE2_SIZE n = text.size();
+  PCRE2_SIZE pos = 0;   // where the next search starts
+  PCRE2_SIZE done = 0;  // end of the last emitted piece
+  while (pos < n) {
+    const int rc = pcre2_jit_match(code, subject, n, pos, PCRE2_NO_UTF_CHECK, tm.md, tm.ctx);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) fail("pre-tokenizer regex match failed at byte ", pos, ": ", pcre2_message(rc));
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(tm.md);
+    const PCRE2_SIZE b = ov[0], e = ov[1];
+    if (b > done) out.push_back({static_cast<uint32_t>(done), static_cast<uint32_t>(b)});
+    done = b;
+    if (e > b) {
+      out.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(e)});
+      done = pos = e;
+    } else {
+      // An empty match: step over one character so the search moves on (the
+      // character then belongs to the next gap).
+      pos = e + 1;
+      while (pos < n && (static_cast<uint8_t>(text[pos]) & 0xC0) == 0x80) ++pos;
+    }
+  }
+  if (done < n) out.push_back({static_cast<uint32_t>(done), static_cast<uint32_t>(n)});
+}
+
+}  // namespace dllm

@@ -1,0 +1,163 @@
+// deltallm tokenize: text -> token ids through a GGUF file's own tokenizer.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_util.h"
+#include "command.h"
+#include "formats/gguf.h"
+#include "text/tokenizer.h"
+#include "text/unicode.h"
+#include "util/error.h"
+
+namespace dllm::cli {
+namespace {
+
+std::string read_all(std::istream& in) {
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A piece as shown between quotes: printable UTF-8 as is; quote, backslash
+// and control characters escaped; bytes that are not (yet) a whole UTF-8
+// character as \xNN, so that every token stays on its own line.
+std::string show_piece(const std::string& p) {
+  std::string out;
+  size_t i = 0;
+  while (i < p.size()) {
+    const uint8_t c = static_cast<uint8_t>(p[i]);
+    const int len = utf8_seq_len(c);
+    if (c >= 0x80 && len > 0 && i + len <= p.size() && utf8_is_valid(std::string_view(p).substr(i, len))) {
+      out.append(p, i, len);
+      i += len;
+      continue;
+    }
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\\': out += "\\\\"; break;
+      case '\'': out += "\\'"; break;
+      default:
+        if (c < 0x20 || c >= 0x7F) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02X", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  return out;
+}
+
+void print_ids(const std::vector<int32_t>& ids, const char* sep) {
+  std::string line = "[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) line += sep;
+    line += std::to_string(ids[i]);
+  }
+  line += "]\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
+}
+
+int cmd_tokenize(int argc, char** argv) {
+  CLI::App app{
+      "Tokenize text with the tokenizer of a GGUF file (a model or a vocab-only file). Input: TEXT, -f FILE "
+      "(bytes read verbatim) or stdin. Output: one 'id -> 'piece'' per line (special tokens shown; quote, "
+      "backslash, control characters and partial UTF-8 bytes escaped), or [id, id, ...] with --ids-only. "
+      "BOS/EOS are added when the file says so (tokenizer.ggml.add_bos_token / add_eos_token).",
+      "deltallm tokenize"};
+  std::string model_path, file_path, text;
+  bool ids_only = false, no_parse_special = false, jsonl = false;
+  app.add_option("-m,--model", model_path, "GGUF file")->required();
+  app.add_option("-f,--file", file_path, "read the text from this file (verbatim, to end of file)");
+  app.add_flag("--ids-only", ids_only, "print only [id, id, ...] on one line");
+  app.add_flag("--no-parse-special", no_parse_special,
+               "treat control-token texts in the input as plain text (user-defined tokens still match)");
+  app.add_flag("--jsonl", jsonl, "input lines are JSON strings; print one JSON array of ids per line");
+  auto* text_opt = app.add_option("text", text, "text to tokenize");
+  if (!parse_args(app, argc, argv)) return 0;
+
+  std::string input;
+  if (*text_opt && !file_path.empty()) fail("give either TEXT or -f FILE, not both");
+  if (*text_opt) {
+    input = text;
+  } else if (!file_path.empty()) {
+    std::ifstream in(file_path, std::ios::binary);
+    if (!in) fail("cannot open ", file_path);
+    input = read_all(in);
+  } else {
+    std::ios::sync_with_stdio(false);
+    input = read_all(std::cin);
+  }
+
+  const auto file = GgufFile::open(model_path);
+  const auto tok = Tokenizer::from_gguf(*file);
+  const bool parse_special = !no_parse_special;
+
+  if (jsonl) {
+    size_t line_no = 0, pos = 0;
+    std::string out;
+    while (pos < input.size()) {
+      size_t end = input.find('\n', pos);
+      if (end == std::string::npos) end = input.size();
+      std::string_view line(input.data() + pos, end - pos);
+      pos = end + 1;
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::exception& e) {
+        fail("--jsonl input line ", line_no, " is not JSON: ", e.what());
+      }
+      if (!j.is_string()) fail("--jsonl input line ", line_no, " is not a JSON string");
+      std::vector<int32_t> ids;
+      try {
+        ids = tok->encode_prompt(j.get_ref<const std::string&>(), parse_special);
+      } catch (const Error& e) {
+        fail("--jsonl input line ", line_no, ": ", e.what());
+      }
+      out += '[';
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(ids[i]);
+      }
+      out += "]\n";
+      if (out.size() > (1 << 16)) {
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        out.clear();
+      }
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
+
+  const std::vector<int32_t> ids = tok->encode_prompt(input, parse_special);
+  if (ids_only || ids.empty()) {
+    print_ids(ids, ", ");
+    return 0;
+  }
+  std::string out;
+  for (int32_t id : ids) {
+    out += std::to_string(id);
+    out += " -> '";
+    out += show_piece(tok->token_to_piece(id, /*render_special=*/true));
+    out += "'\n";
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+const Command reg("tokenize", "print the token ids of a text (the file's own tokenizer)", &cmd_tokenize);
+
+}  // namespace
+}  // namespace dllm::cli
