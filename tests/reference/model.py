@@ -238,6 +238,8 @@ class Model:
             want = tuple(ne) + (1,) * (len(t.ne) - len(ne))
             if got != want:
                 problems.append(f"tensor {name}: shape {list(t.ne)}, expected {list(ne)}")
+            if t.type_name not in quants.SUPPORTED_TYPES:
+                problems.append(f"tensor {name}: unsupported type {t.type_name}")
             return True
 
         need("token_embd.weight", (E, self.g.tensors["token_embd.weight"].ne[1]

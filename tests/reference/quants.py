@@ -196,6 +196,8 @@ _DEQUANT = {
     "Q4_K": _deq_q4_k, "Q5_K": _deq_q5_k, "Q6_K": _deq_q6_k, "IQ4_XS": _deq_iq4_xs,
 }
 
+SUPPORTED_TYPES = frozenset(_DEQUANT)
+
 
 def dequantize(t):
     fn = _DEQUANT.get(t.type_name)
