@@ -11,7 +11,9 @@ tensor (GGUF element order):  sum_i bits_i * (i * 0x9E3779B97F4A7C15 | 1)
 mod 2^64.  Every weight is odd, so any change of a single value changes the
 sum. Types it cannot decode are printed with checksum "-".
 
-    dequant_ref.py FILE                    checksums of every tensor
+    dequant_ref.py FILE...                 checksums of every tensor; with
+                                           several files, each file's lines
+                                           follow a line "== FILE"
     dequant_ref.py FILE --dump NAME OUT    raw float32 of one tensor to OUT
 
 All arithmetic is float32, with products formed in the order the spec gives
@@ -273,20 +275,25 @@ def main():
     args = sys.argv[1:]
     if not args:
         raise SystemExit(__doc__)
-    buf, data, tensors = read_gguf(args[0])
     if len(args) == 4 and args[1] == "--dump":
+        buf, data, tensors = read_gguf(args[0])
         for name, ne, typ, off in tensors:
             if name == args[2]:
                 dequantize(buf, data, ne, typ, off).tofile(args[3])
                 return
         raise SystemExit(f"no tensor {args[2]}")
     out = []
-    for name, ne, typ, off in tensors:
-        n = int(np.prod(ne))
-        if typ in TYPES:
-            out.append(f"{name}\t{TYPES[typ][0]}\t{n}\t{checksum(dequantize(buf, data, ne, typ, off)):016x}")
-        else:
-            out.append(f"{name}\t#{typ}\t{n}\t-")
+    for path in args:
+        if len(args) > 1:
+            out.append(f"== {path}")
+        buf, data, tensors = read_gguf(path)
+        for name, ne, typ, off in tensors:
+            n = int(np.prod(ne))
+            if typ in TYPES:
+                s = checksum(dequantize(buf, data, ne, typ, off))
+                out.append(f"{name}\t{TYPES[typ][0]}\t{n}\t{s:016x}")
+            else:
+                out.append(f"{name}\t#{typ}\t{n}\t-")
     print("\n".join(out))
 
 
