@@ -16,11 +16,14 @@ Conventions shared with the C++ tool (both documented there too):
   * non-finite floats are the strings "NaN", "Infinity", "-Infinity";
   * an array of arrays has elem_type "ARRAY" and nested JSON arrays as value.
 
-usage: gguf_py_reader.py FILE   (JSON on stdout; exit 1 with a message on error)
+usage: gguf_py_reader.py FILE...   (one JSON document per line on stdout, in
+argument order; exit 1 with a message on the first error)
 """
 
 import json
 import math
+import mmap
+import os
 import struct
 import sys
 
@@ -144,7 +147,11 @@ def read_array(r, depth):
 
 def read_file(path):
     with open(path, "rb") as f:
-        data = f.read()
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            raise GGUFError("empty file")
+        # Map rather than read: only the header and metadata are touched.
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     r = Reader(data)
     if r.take(4) != b"GGUF":
         raise GGUFError("bad magic")
@@ -222,17 +229,19 @@ def read_file(path):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write("usage: gguf_py_reader.py FILE\n")
+    if len(sys.argv) < 2:
+        sys.stderr.write("usage: gguf_py_reader.py FILE...\n")
         return 2
-    try:
-        doc = read_file(sys.argv[1])
-    except (GGUFError, OSError) as e:
-        sys.stderr.write("gguf_py_reader: %s: %s\n" % (sys.argv[1], e))
-        return 1
-    # ASCII-only output (\u escapes) so the result does not depend on the locale.
-    json.dump(doc, sys.stdout, allow_nan=False)
-    sys.stdout.write("\n")
+    for path in sys.argv[1:]:
+        try:
+            doc = read_file(path)
+        except (GGUFError, OSError, ValueError) as e:
+            sys.stderr.write("gguf_py_reader: %s: %s\n" % (path, e))
+            return 1
+        # One document per line; ASCII-only output (\u escapes) so the result
+        # does not depend on the locale.
+        json.dump(doc, sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
     return 0
 
 
