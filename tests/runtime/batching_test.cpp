@@ -8,6 +8,7 @@
 
 #include "model/model.h"
 #include "runtime/context.h"
+#include "util/error.h"
 #include "support/test_support.h"
 #include "support/tiny_models.h"
 
@@ -195,7 +196,7 @@ TEST_P(PerArch, BadBatchesAreRejectedAndChangeNothing) {
   expect_error({{4, 3, 2, true}}, "sequence id 2");
   expect_error({{4, 3, -1, true}}, "sequence id -1");
   std::vector<BatchEntry> too_long;
-  for (int i = 0; i < 40; ++i) too_long.push_back({1, 3 + i, 0, false});
+  for (int i = 0; i < 70; ++i) too_long.push_back({1, 3 + i, 0, false});
   expect_error(too_long, "larger than the context");
   std::vector<BatchEntry> past_end;
   for (int i = 0; i < 30; ++i) past_end.push_back({1, 3 + i, 0, false});
