@@ -1,0 +1,114 @@
+// Microbenchmark of matmul(): decode (M = 1, memory-bound: GB/s of weights
+// read) and prefill (M = 64..512, compute-bound: GMAC/s) per weight type,
+// kernel set and thread count. Weights span 256 MiB so that decode streams
+// from memory as in a real model.
+//
+//   cmake --build build-quant --target deltallm   (builds lib/libdeltallm.a)
+//   c++ -O2 -std=c++20 -Isrc bench/matmul_bench.cpp build-quant/lib/libdeltallm.a \
+//       -lpthread -lpcre2-8 -lutf8proc -o build-quant/matmul_bench
+//   build-quant/matmul_bench [TYPE...]
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "formats/ggml_type.h"
+#include "ops/matmul.h"
+#include "util/fp16.h"
+#include "util/thread_pool.h"
+
+using namespace dllm;
+
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Random but valid blocks: quantize Gaussian rows where a quantizer exists,
+// else random bytes with small fp16 scales written over every byte pair that
+// could be a scale (harmless for speed).
+std::vector<uint8_t> make_weights(GgmlType t, int64_t K, int64_t N) {
+  const size_t rb = row_bytes(t, K);
+  std::vector<uint8_t> w(rb * size_t(N));
+  std::mt19937 rng(1);
+  if (can_quantize(t)) {
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::vector<float> f(static_cast<size_t>(K));
+    for (int64_t n = 0; n < N; ++n) {
+      for (float& v : f) v = nd(rng);
+      quantize_row(t, f.data(), w.data() + size_t(n) * rb, K);
+    }
+  } else {
+    for (auto& b : w) b = uint8_t(rng());
+    const uint16_t h = f32_to_f16(0.01f);
+    const TypeTraits& tt = *type_traits(t);
+    for (size_t off = 0; off + tt.block_bytes <= w.size(); off += tt.block_bytes)
+      for (int64_t i = 0; i + 1 < tt.block_bytes; i += 2)
+        if (i == 0 || i == 2 || i == tt.block_bytes - 2 || i == tt.block_bytes - 4) std::memcpy(&w[off + i], &h, 2);
+  }
+  return w;
+}
+
+void bench_type(GgmlType t, MatmulIsa isa) {
+  const int64_t K = 1024, N = 3584;  // a Qwen3.5-0.8B FFN matrix
+  const size_t rb = row_bytes(t, K), mat = rb * size_t(N);
+  const int copies = int(std::max<size_t>(1, (256u << 20) / mat));
+  std::vector<uint8_t> w = make_weights(t, K, N * copies);
+  std::vector<float> x(512 * K), y(512 * N);
+  std::mt19937 rng(2);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (float& v : x) v = nd(rng);
+  for (int threads : {1, 2}) {
+    ThreadPool pool(threads);
+    MatmulScratch scratch;
+    // decode: one activation row, stream through all copies
+    auto gemv = [&](int c) {
+      WeightView W{t, K, N, w.data() + size_t(c) * mat, rb};
+      matmul_isa(isa, W, x.data(), 1, K, y.data(), N, pool, scratch);
+    };
+    for (int c = 0; c < copies; ++c) gemv(c);
+    int reps = 0;
+    const double t0 = now();
+    double t1;
+    do {
+      for (int c = 0; c < copies; ++c) gemv(c);
+      reps += copies;
+      t1 = now();
+    } while (t1 - t0 < 1.0);
+    const double gbs = double(mat) * reps / (t1 - t0) / 1e9;
+    // prefill: M = 512 on one copy
+    WeightView W{t, K, N, w.data(), rb};
+    matmul_isa(isa, W, x.data(), 512, K, y.data(), N, pool, scratch);
+    int preps = 0;
+    const double p0 = now();
+    double p1;
+    do {
+      matmul_isa(isa, W, x.data(), 512, K, y.data(), N, pool, scratch);
+      ++preps;
+      p1 = now();
+    } while (p1 - p0 < 1.0);
+    const double gmacs = double(K) * N * 512 * preps / (p1 - p0) / 1e9;
+    std::printf("| %-7s | %-11s | %d | %7.2f GB/s (%6.1f us) | %7.1f GMAC/s |\n", type_traits(t)->name,
+                matmul_isa_name(isa), threads, gbs, (t1 - t0) / reps * 1e6, gmacs);
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<GgmlType> types;
+  for (int i = 1; i < argc; ++i) {
+    GgmlType t;
+    if (type_from_name(argv[i], &t)) types.push_back(t);
+  }
+  if (types.empty())
+    types = {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::F32, GgmlType::F16, GgmlType::BF16};
+  std::printf("| type    | kernels     | threads | decode K=1024 N=3584 | prefill M=512 |\n|---|---|---|---|---|\n");
+  for (GgmlType t : types)
+    for (MatmulIsa isa : {MatmulIsa::Portable, MatmulIsa::Avx2, MatmulIsa::Avx512})
+      if (matmul_isa_available(isa)) bench_type(t, isa);
+}
