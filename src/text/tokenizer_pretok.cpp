@@ -2,6 +2,9 @@
 #include "text/tokenizer_pretok.h"
 
 #include <pcre2.h>
+#include <utf8proc.h>
+
+#include <mutex>
 
 #include "util/error.h"
 
@@ -45,9 +48,71 @@ ThreadMatch& thread_match() {
   return tm;
 }
 
+// Code points that utf8proc puts in a general category (L, N or M) but the
+// installed PCRE2's \p{..} does not: characters assigned in Unicode versions
+// newer than PCRE2's tables (Debian's PCRE2 10.42 has Unicode 14, utf8proc
+// 2.8 has 15.0, e.g. CJK Extension H and the Kawi digits). Hugging Face's
+// Oniguruma knows them, so the patterns get them added as explicit ranges.
+struct CategoryExtras {
+  std::string L, N, M;  // "\x{A}-\x{B}..." members, possibly empty
+};
+
+std::string extra_ranges(const char* prop, std::initializer_list<utf8proc_category_t> cats) {
+  const std::string pat = str_cat("\\p{", prop, "}");
+  int err = 0;
+  PCRE2_SIZE off = 0;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pat.data()), pat.size(),
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED, &err, &off, nullptr);
+  if (!code) fail("cannot compile ", pat, ": ", pcre2_message(err));
+  const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+  pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
+  std::string out;
+  int64_t run_start = -1, run_end = -1;
+  auto flush = [&] {
+    if (run_start < 0) return;
+    out += str_cat("\\x{", std::hex, run_start, "}");
+    if (run_end > run_start) out += str_cat("-\\x{", std::hex, run_end, "}");
+    run_start = run_end = -1;
+  };
+  for (int32_t c = 0x80; c <= 0x10FFFF; ++c) {
+    if (c >= 0xD800 && c <= 0xDFFF) continue;
+    const utf8proc_category_t cat = utf8proc_category(c);
+    bool want = false;
+    for (auto k : cats) want = want || cat == k;
+    if (!want) continue;
+    uint8_t buf[4];
+    const auto len = utf8proc_encode_char(c, buf);
+    const int rc = jit ? pcre2_jit_match(code, buf, static_cast<PCRE2_SIZE>(len), 0, 0, md, nullptr)
+                       : pcre2_match(code, buf, static_cast<PCRE2_SIZE>(len), 0, 0, md, nullptr);
+    if (rc >= 0) continue;
+    if (run_start >= 0 && run_end == c - 1) {
+      run_end = c;
+    } else {
+      flush();
+      run_start = run_end = c;
+    }
+  }
+  flush();
+  pcre2_match_data_free(md);
+  pcre2_code_free(code);
+  return out;
+}
+
+const CategoryExtras& category_extras() {
+  static const CategoryExtras extras = [] {
+    CategoryExtras e;
+    e.L = extra_ranges("L", {UTF8PROC_CATEGORY_LU, UTF8PROC_CATEGORY_LL, UTF8PROC_CATEGORY_LT,
+                             UTF8PROC_CATEGORY_LM, UTF8PROC_CATEGORY_LO});
+    e.N = extra_ranges("N", {UTF8PROC_CATEGORY_ND, UTF8PROC_CATEGORY_NL, UTF8PROC_CATEGORY_NO});
+    e.M = extra_ranges("M", {UTF8PROC_CATEGORY_MN, UTF8PROC_CATEGORY_MC, UTF8PROC_CATEGORY_ME});
+    return e;
+  }();
+  return extras;
+}
+
 }  // namespace
 
-std::string rewrite_whitespace_classes(const std::string& p) {
+std::string rewrite_unicode_classes(const std::string& p) {
   std::string out;
   out.reserve(p.size() + 256);
   bool in_class = false;
@@ -59,6 +124,14 @@ std::string rewrite_whitespace_classes(const std::string& p) {
       if (e == 's') {
         if (in_class) out += kWhiteSpaceMembers;
         else out += str_cat("[", kWhiteSpaceMembers, "]");
+      } else if (e == 'p' && i + 3 < p.size() && p[i + 1] == '{' && p[i + 3] == '}' &&
+                 (p[i + 2] == 'L' || p[i + 2] == 'N' || p[i + 2] == 'M')) {
+        const CategoryExtras& ex = category_extras();
+        const std::string& extra = p[i + 2] == 'L' ? ex.L : p[i + 2] == 'N' ? ex.N : ex.M;
+        const std::string members = str_cat("\\p{", p[i + 2], "}", extra);
+        i += 3;
+        if (in_class || extra.empty()) out += members;
+        else out += str_cat("[", members, "]");
       } else if (e == 'S') {
         if (in_class) fail("pre-tokenizer pattern uses \\S inside a character class, which is not supported");
         out += str_cat("[^", kWhiteSpaceMembers, "]");
@@ -82,7 +155,7 @@ std::string rewrite_whitespace_classes(const std::string& p) {
   return out;
 }
 
-RegexSplitter::RegexSplitter(const std::string& hf_pattern) : pattern_(rewrite_whitespace_classes(hf_pattern)) {
+RegexSplitter::RegexSplitter(const std::string& hf_pattern) : pattern_(rewrite_unicode_classes(hf_pattern)) {
   int err = 0;
   PCRE2_SIZE err_off = 0;
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern_.data()), pattern_.size(),

@@ -2,7 +2,10 @@
 // match is a piece and so is every gap between matches. PCRE2 with JIT, UTF
 // and UCP; `\s`/`\S` are rewritten to the Unicode White_Space property, which
 // is what Hugging Face's Oniguruma means by them (PCRE2's own `\s` also
-// matches U+180E).
+// matches U+180E). Categories are the union of PCRE2's and utf8proc's
+// tables: Oniguruma's are newer (Unicode 16 in tokenizers 0.22) than either,
+// so characters assigned after utf8proc's Unicode version may still split
+// differently.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -33,7 +36,9 @@ class RegexSplitter {
   void* code_ = nullptr;  // pcre2_code_8*
 };
 
-// `\s` -> [White_Space], `\S` -> [^White_Space], also inside classes.
-std::string rewrite_whitespace_classes(const std::string& pattern);
+// `\s` -> [White_Space], `\S` -> [^White_Space], and \p{L}, \p{N}, \p{M}
+// widened by the code points of that category (per utf8proc) that the
+// installed PCRE2 does not know yet; also inside classes.
+std::string rewrite_unicode_classes(const std::string& pattern);
 
 }  // namespace dllm
