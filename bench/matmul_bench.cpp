@@ -7,6 +7,8 @@
 //   c++ -O2 -std=c++20 -Isrc bench/matmul_bench.cpp build-quant/lib/libdeltallm.a \
 //       -lpthread -lpcre2-8 -lutf8proc -o build-quant/matmul_bench
 //   build-quant/matmul_bench [TYPE...]
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +27,13 @@ namespace {
 
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+// CPU time of the whole process: on a busy machine it shows what the kernels
+// cost when wall time is inflated by waiting for a core.
+double cpu_now() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
 // Random but valid blocks: quantize Gaussian rows where a quantizer exists,
@@ -71,6 +80,7 @@ void bench_type(GgmlType t, MatmulIsa isa) {
     };
     for (int c = 0; c < copies; ++c) gemv(c);
     int reps = 0;
+    const double c0 = cpu_now();
     const double t0 = now();
     double t1;
     do {
@@ -79,10 +89,25 @@ void bench_type(GgmlType t, MatmulIsa isa) {
       t1 = now();
     } while (t1 - t0 < 1.0);
     const double gbs = double(mat) * reps / (t1 - t0) / 1e9;
+    const double cpu_gbs = double(mat) * reps / (cpu_now() - c0) / 1e9 * threads;
+    // decode from cache: a 256-row slice (fits in L2) again and again,
+    // which shows the kernel's own speed apart from memory.
+    const int64_t Nc = 256;
+    WeightView Wc{t, K, Nc, w.data(), rb};
+    int creps = 0;
+    const double h0 = cpu_now();
+    double h1;
+    do {
+      for (int i = 0; i < 100; ++i) matmul_isa(isa, Wc, x.data(), 1, K, y.data(), Nc, pool, scratch);
+      creps += 100;
+      h1 = cpu_now();
+    } while (h1 - h0 < 0.5 * threads);
+    const double cache_gbs = double(rb) * Nc * creps / (h1 - h0) / 1e9 * threads;
     // prefill: M = 512 on one copy
     WeightView W{t, K, N, w.data(), rb};
     matmul_isa(isa, W, x.data(), 512, K, y.data(), N, pool, scratch);
     int preps = 0;
+    const double q0 = cpu_now();
     const double p0 = now();
     double p1;
     do {
@@ -91,8 +116,10 @@ void bench_type(GgmlType t, MatmulIsa isa) {
       p1 = now();
     } while (p1 - p0 < 1.0);
     const double gmacs = double(K) * N * 512 * preps / (p1 - p0) / 1e9;
-    std::printf("| %-7s | %-11s | %d | %7.2f GB/s (%6.1f us) | %7.1f GMAC/s |\n", type_traits(t)->name,
-                matmul_isa_name(isa), threads, gbs, (t1 - t0) / reps * 1e6, gmacs);
+    const double cpu_gmacs = double(K) * N * 512 * preps / (cpu_now() - q0) / 1e9 * threads;
+    std::printf("| %-7s | %-11s | %d | %7.2f GB/s (%6.1f us) | %7.2f | %7.2f | %7.1f GMAC/s | %7.1f |\n",
+                type_traits(t)->name, matmul_isa_name(isa), threads, gbs, (t1 - t0) / reps * 1e6, cpu_gbs,
+                cache_gbs, gmacs, cpu_gmacs);
     std::fflush(stdout);
   }
 }
@@ -107,7 +134,9 @@ int main(int argc, char** argv) {
   }
   if (types.empty())
     types = {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::F32, GgmlType::F16, GgmlType::BF16};
-  std::printf("| type    | kernels     | threads | decode K=1024 N=3584 | prefill M=512 |\n|---|---|---|---|---|\n");
+  std::printf(
+      "| type | kernels | threads | decode K=1024 N=3584 | per CPU-s x threads | from L2, per CPU-s | prefill M=512 | per CPU-s x threads |\n"
+      "|---|---|---|---|---|---|---|---|\n");
   for (GgmlType t : types)
     for (MatmulIsa isa : {MatmulIsa::Portable, MatmulIsa::Avx2, MatmulIsa::Avx512})
       if (matmul_isa_available(isa)) bench_type(t, isa);

@@ -1,13 +1,7 @@
 // AVX2 + FMA + F16C kernels (this file alone is compiled with those flags;
-// matmul.cpp picks it at run time by CPUID).
-//
-// Every output element has exactly one accumulator and sees the same
-// sequence of operations whatever tile it is computed in, so results do not
-// depend on the tiling or on how rows are split over threads.
-//
-// Int8 dots use the sign trick: maddubs needs unsigned x signed bytes, so the
-// weight's magnitude is multiplied by the activation carrying the weight's
-// sign. |w| <= 128 and |a| <= 127 keep each int16 pair sum below 2^15.
+// matmul.cpp picks it at run time by CPUID). The int8 kernels are shared with
+// the AVX-512 file (matmul_simd_impl.h); here the u8 x s8 dot is maddubs +
+// madd, which cannot saturate for |w| <= 128, |a| <= 127.
 #include <immintrin.h>
 
 #include <cstring>
@@ -19,43 +13,13 @@ namespace dllm::mm {
 
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+struct Dot {
+  static __m256i dot(__m256i u8, __m256i s8) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u8, s8), _mm256_set1_epi16(1));
+  }
+};
 
-inline float f16_at(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-
-// Walks the (n, m) rectangle in tiles: NT weight rows x MT activation rows.
-// Decode (one activation row) takes 4 weight rows at a time, prefill 2 x 4.
-template <class Kernel>
-void drive(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, const Kernel& k) {
-  if (m1 - m0 < 4) {
-    for (int64_t m = m0; m < m1; ++m) {
-      int64_t n = n0;
-      for (; n + 4 <= n1; n += 4) k.template tile<4, 1>(t, n, m);
-      for (; n < n1; ++n) k.template tile<1, 1>(t, n, m);
-    }
-    return;
-  }
-  int64_t n = n0;
-  for (; n + 2 <= n1; n += 2) {
-    int64_t m = m0;
-    for (; m + 4 <= m1; m += 4) k.template tile<2, 4>(t, n, m);
-    for (; m < m1; ++m) k.template tile<2, 1>(t, n, m);
-  }
-  for (; n < n1; ++n) {
-    int64_t m = m0;
-    for (; m + 4 <= m1; m += 4) k.template tile<1, 4>(t, n, m);
-    for (; m < m1; ++m) k.template tile<1, 1>(t, n, m);
-  }
-}
+#include "ops/matmul_simd_impl.h"
 
 // --- F32 / F16 / BF16 -----------------------------------------------------------
 
@@ -120,138 +84,30 @@ struct FloatKernel {
   }
 };
 
-// --- Q8_0: read in place ------------------------------------------------------------
-
-struct Q8_0Kernel {
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    const WeightView& W = *t.W;
-    const ActRows& A = *t.A;
-    const int64_t nb = W.cols / 32;
-    const uint8_t* w[NT];
-    const int8_t* a[MT];
-    const float* da[MT];
-    for (int r = 0; r < NT; ++r) w[r] = W.data + size_t(n + r) * W.row_stride;
-    for (int j = 0; j < MT; ++j) {
-      a[j] = A.qs_row(m + j);
-      da[j] = A.d_row(m + j);
-    }
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[NT][MT];
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      __m256i wq[NT], wabs[NT];
-      float dw[NT];
-      for (int r = 0; r < NT; ++r) {
-        const uint8_t* blk = w[r] + 34 * b;
-        dw[r] = f16_at(blk);
-        wq[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
-        wabs[r] = _mm256_sign_epi8(wq[r], wq[r]);
-      }
-      for (int j = 0; j < MT; ++j) {
-        const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[j] + 32 * b));
-        const float dab = da[j][b];
-        for (int r = 0; r < NT; ++r) {
-          const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs[r], _mm256_sign_epi8(av, wq[r])), ones);
-          acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw[r] * dab), acc[r][j]);
-        }
-      }
-    }
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = hsum(acc[r][j]);
-  }
-};
-
-// --- every int8 type: unpack each weight row once, dot with all activation rows ---
-
-inline float dot_f32(const float* a, const float* b, int64_t n) {
-  __m256 acc = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
-  float s = hsum(acc);
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
-template <bool S16, bool MINS, int MT>
-inline void udot(const unpack::Row& u, const ActRows& A, int64_t m, float* out) {
-  const int64_t nb = A.K / 32;
-  const int8_t* a[MT];
-  const float* da[MT];
-  for (int j = 0; j < MT; ++j) {
-    a[j] = A.qs_row(m + j);
-    da[j] = A.d_row(m + j);
-  }
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[MT];
-  for (int j = 0; j < MT; ++j) acc[j] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m256i wq = _mm256_load_si256(reinterpret_cast<const __m256i*>(u.q + 32 * b));
-    const __m256i wabs = _mm256_sign_epi8(wq, wq);
-    __m256i mult = ones;
-    if constexpr (S16)
-      mult = _mm256_set_m128i(_mm_set1_epi16(u.s16[2 * b + 1]), _mm_set1_epi16(u.s16[2 * b]));
-    const float dw = u.dw[b];
-    for (int j = 0; j < MT; ++j) {
-      const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[j] + 32 * b));
-      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, wq)), mult);
-      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * da[j][b]), acc[j]);
-    }
-  }
-  for (int j = 0; j < MT; ++j) {
-    out[j] = hsum(acc[j]);
-    if constexpr (MINS) out[j] += dot_f32(u.mw16, A.dsum16_row(m + j), A.K / 16);
-  }
-}
-
-template <GgmlType T>
-void rows_unpacked(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
-  const WeightView& W = *t.W;
-  const unpack::Entry e = unpack::entry(T);
-  constexpr bool S16 = T == GgmlType::Q2_K || T == GgmlType::Q3_K || T == GgmlType::Q6_K;
-  constexpr bool MINS = T == GgmlType::Q4_1 || T == GgmlType::Q5_1 || T == GgmlType::Q2_K ||
-                        T == GgmlType::Q4_K || T == GgmlType::Q5_K;
-  const unpack::Row u = unpack::carve(tmp, W.cols);
-  for (int64_t n = n0; n < n1; ++n) {
-    e.fn(W.data + size_t(n) * W.row_stride, W.cols, u.q, u.dw, u.s16, u.mw16);
-    int64_t m = m0;
-    float out[4];
-    for (; m + 4 <= m1; m += 4) {
-      udot<S16, MINS, 4>(u, *t.A, m, out);
-      for (int j = 0; j < 4; ++j) t.Y[(m + j) * t.ldy + n] = out[j];
-    }
-    for (; m < m1; ++m) {
-      udot<S16, MINS, 1>(u, *t.A, m, out);
-      t.Y[m * t.ldy + n] = out[0];
-    }
-  }
-}
-
-template <class Kernel>
+template <class Kernel, int NTP>
 void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t*) {
-  drive(t, n0, n1, m0, m1, Kernel{});
+  drive<NTP>(t, n0, n1, m0, m1, Kernel{});
 }
 
 }  // namespace
 
 RowsFn avx2_rows(GgmlType t) {
   switch (t) {
-    case GgmlType::F32: return rows_direct<FloatKernel<GgmlType::F32>>;
-    case GgmlType::F16: return rows_direct<FloatKernel<GgmlType::F16>>;
-    case GgmlType::BF16: return rows_direct<FloatKernel<GgmlType::BF16>>;
-    case GgmlType::Q8_0: return rows_direct<Q8_0Kernel>;
-    case GgmlType::Q4_0: return rows_unpacked<GgmlType::Q4_0>;
-    case GgmlType::Q4_1: return rows_unpacked<GgmlType::Q4_1>;
-    case GgmlType::Q5_0: return rows_unpacked<GgmlType::Q5_0>;
-    case GgmlType::Q5_1: return rows_unpacked<GgmlType::Q5_1>;
-    case GgmlType::IQ4_NL: return rows_unpacked<GgmlType::IQ4_NL>;
-    case GgmlType::Q2_K: return rows_unpacked<GgmlType::Q2_K>;
-    case GgmlType::Q3_K: return rows_unpacked<GgmlType::Q3_K>;
-    case GgmlType::Q4_K: return rows_unpacked<GgmlType::Q4_K>;
-    case GgmlType::Q5_K: return rows_unpacked<GgmlType::Q5_K>;
-    case GgmlType::Q6_K: return rows_unpacked<GgmlType::Q6_K>;
-    case GgmlType::IQ4_XS: return rows_unpacked<GgmlType::IQ4_XS>;
+    case GgmlType::F32: return rows_direct<FloatKernel<GgmlType::F32>, 2>;
+    case GgmlType::F16: return rows_direct<FloatKernel<GgmlType::F16>, 2>;
+    case GgmlType::BF16: return rows_direct<FloatKernel<GgmlType::BF16>, 2>;
+    case GgmlType::Q8_0: return rows_direct<Q8_0Kernel, 2>;
+    case GgmlType::Q4_0: return rows_unpacked<GgmlType::Q4_0, 4>;
+    case GgmlType::Q4_1: return rows_unpacked<GgmlType::Q4_1, 4>;
+    case GgmlType::Q5_0: return rows_unpacked<GgmlType::Q5_0, 4>;
+    case GgmlType::Q5_1: return rows_unpacked<GgmlType::Q5_1, 4>;
+    case GgmlType::IQ4_NL: return rows_unpacked<GgmlType::IQ4_NL, 4>;
+    case GgmlType::Q2_K: return rows_unpacked<GgmlType::Q2_K, 4>;
+    case GgmlType::Q3_K: return rows_unpacked<GgmlType::Q3_K, 4>;
+    case GgmlType::Q4_K: return rows_kquant<GgmlType::Q4_K, Q4_KKernel, 4>;
+    case GgmlType::Q5_K: return rows_unpacked<GgmlType::Q5_K, 4>;
+    case GgmlType::Q6_K: return rows_kquant<GgmlType::Q6_K, Q6_KKernel, 4>;
+    case GgmlType::IQ4_XS: return rows_unpacked<GgmlType::IQ4_XS, 4>;
     default: return nullptr;
   }
 }

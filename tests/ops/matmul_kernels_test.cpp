@@ -143,6 +143,27 @@ TEST(Matmul, EverySetMatchesReference) {
               matmul_isa_name(MatmulIsa::Auto));
 }
 
+// The AVX2 and AVX-512 sets share their int8 kernels and their int32 lane
+// partition (maddubs+madd == vpdpbusd), so for int8 weights they agree to the bit.
+TEST(Matmul, Avx2AndAvx512AgreeExactlyOnInt8Types) {
+  if (!matmul_isa_available(MatmulIsa::Avx512)) GTEST_SKIP() << "no AVX-512 VNNI here";
+  std::mt19937 rng(4321);
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  for (GgmlType t : kTypes) {
+    if (act_kind(t) == ActKind::F32 || act_kind(t) == ActKind::BF16) continue;
+    for (auto [M, N] : {std::pair<int64_t, int64_t>{1, 37}, {2, 9}, {13, 21}}) {
+      const int64_t K = k_for(t, 2);
+      const Weights w = random_weights(t, K, N, rng);
+      const std::vector<float> x = random_x(M, K, rng);
+      std::vector<float> a(size_t(M * N)), b(a.size());
+      matmul_isa(MatmulIsa::Avx2, w.view, x.data(), M, K, a.data(), N, pool, scratch);
+      matmul_isa(MatmulIsa::Avx512, w.view, x.data(), M, K, b.data(), N, pool, scratch);
+      ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0) << type_label(uint32_t(t)) << " M=" << M;
+    }
+  }
+}
+
 // Each output is computed by the same code whoever computes it: the result
 // does not depend on the number of threads or on how rows are split.
 TEST(Matmul, ThreadCountDoesNotChangeBits) {

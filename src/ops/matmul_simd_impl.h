@@ -1,0 +1,312 @@
+// Internal: int8 matmul kernels on 256-bit vectors, shared by the AVX2 and the
+// AVX-512 VNNI files. Include it INSIDE an anonymous namespace of a file
+// compiled for the ISA, after defining
+//
+//   struct Dot { static __m256i dot(__m256i u8, __m256i s8); };
+//
+// which returns 8 int32 lanes, lane i = sum of the products of bytes
+// 4i..4i+3 (vpdpbusd, or maddubs + madd on AVX2: the same partition, so both
+// files compute the same bits).
+//
+// Every output element has one accumulator and the same sequence of
+// operations in any tile, so results do not depend on the tiling or on the
+// split of rows over threads.
+//
+// Signed x signed products use the sign trick (the weight's magnitude times
+// the activation carrying the weight's sign): |w| <= 128, |a| <= 127.
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float f16_at(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+inline __m256i dot_signed(__m256i wq, __m256i av) {
+  return Dot::dot(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(av, wq));
+}
+
+inline float dot_f32(const float* a, const float* b, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+  float s = hsum(acc);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// Walks the (n, m) rectangle in tiles of NT weight rows x MT activation rows:
+// decode (fewer than 4 activation rows) 4 x 1, prefill NTP x 4.
+template <int NTP, class Kernel>
+void drive(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, const Kernel& k) {
+  if (m1 - m0 < 4) {
+    for (int64_t m = m0; m < m1; ++m) {
+      int64_t n = n0;
+      for (; n + 4 <= n1; n += 4) k.template tile<4, 1>(t, n, m);
+      for (; n < n1; ++n) k.template tile<1, 1>(t, n, m);
+    }
+    return;
+  }
+  int64_t n = n0;
+  for (; n + NTP <= n1; n += NTP) {
+    int64_t m = m0;
+    for (; m + 4 <= m1; m += 4) k.template tile<NTP, 4>(t, n, m);
+    for (; m < m1; ++m) k.template tile<NTP, 1>(t, n, m);
+  }
+  for (; n < n1; ++n) {
+    int64_t m = m0;
+    for (; m + 4 <= m1; m += 4) k.template tile<1, 4>(t, n, m);
+    for (; m < m1; ++m) k.template tile<1, 1>(t, n, m);
+  }
+}
+
+// --- Q8_0, read in place ---------------------------------------------------------
+
+struct Q8_0Kernel {
+  template <int NT, int MT>
+  void tile(const Task& t, int64_t n, int64_t m) const {
+    const WeightView& W = *t.W;
+    const ActRows& A = *t.A;
+    const int64_t nb = W.cols / 32;
+    const uint8_t* w[NT];
+    const int8_t* a[MT];
+    const float* da[MT];
+    for (int r = 0; r < NT; ++r) w[r] = W.data + size_t(n + r) * W.row_stride;
+    for (int j = 0; j < MT; ++j) {
+      a[j] = A.qs_row(m + j);
+      da[j] = A.d_row(m + j);
+    }
+    __m256 acc[NT][MT];
+    for (int r = 0; r < NT; ++r)
+      for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      __m256i wq[NT], wabs[NT];
+      __m256 dw[NT];
+      for (int r = 0; r < NT; ++r) {
+        const uint8_t* blk = w[r] + 34 * b;
+        dw[r] = _mm256_set1_ps(f16_at(blk));
+        wq[r] = load256(blk + 2);
+        wabs[r] = _mm256_sign_epi8(wq[r], wq[r]);
+      }
+      for (int j = 0; j < MT; ++j) {
+        const __m256i av = load256(a[j] + 32 * b);
+        const __m256 dab = _mm256_set1_ps(da[j][b]);
+        for (int r = 0; r < NT; ++r) {
+          const __m256i p = Dot::dot(wabs[r], _mm256_sign_epi8(av, wq[r]));
+          acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw[r], dab), acc[r][j]);
+        }
+      }
+    }
+    for (int r = 0; r < NT; ++r)
+      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = hsum(acc[r][j]);
+  }
+};
+
+// --- Q4_K, read in place (decode) ------------------------------------------------------
+//
+// Per super-block: the eight 6-bit scales and mins are unpacked with word
+// operations (kernels.md §2.3 packing), S = d*sc_j*da_j for the eight 32-blocks
+// as one vector, the min term -dmin*m_j*da_j*suma_j as one FMA.
+
+inline void q4k_scales_mins(const uint8_t* b12, __m256* sc, __m256* mn) {
+  uint32_t w0, w1, w2;
+  std::memcpy(&w0, b12, 4);
+  std::memcpy(&w1, b12 + 4, 4);
+  std::memcpy(&w2, b12 + 8, 4);
+  const uint32_t s_lo = w0 & 0x3f3f3f3fu, m_lo = w1 & 0x3f3f3f3fu;
+  const uint32_t s_hi = (w2 & 0x0f0f0f0fu) | ((w0 >> 2) & 0x30303030u);
+  const uint32_t m_hi = ((w2 >> 4) & 0x0f0f0f0fu) | ((w1 >> 2) & 0x30303030u);
+  const __m128i v = _mm_setr_epi32(int(s_lo), int(s_hi), int(m_lo), int(m_hi));
+  *sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
+  *mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(v, 8)));
+}
+
+inline __m256 lane(__m256 v, int i) { return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(i)); }
+
+struct Q4_KKernel {
+  template <int NT, int MT>
+  void tile(const Task& t, int64_t n, int64_t m) const {
+    static_assert(MT == 1, "decode kernel");
+    const WeightView& W = *t.W;
+    const ActRows& A = *t.A;
+    const int64_t nsb = W.cols / 256;
+    const int8_t* a = A.qs_row(m);
+    const float* da = A.d_row(m);
+    const float* ds = A.dsum32_row(m);
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    const uint8_t* w[NT];
+    __m256 acc[NT];
+    for (int r = 0; r < NT; ++r) {
+      w[r] = W.data + size_t(n + r) * W.row_stride;
+      acc[r] = _mm256_setzero_ps();
+    }
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      const __m256 dav = _mm256_loadu_ps(da + 8 * sb);
+      const __m256 dsv = _mm256_loadu_ps(ds + 8 * sb);
+      const int8_t* ab = a + 256 * sb;
+      for (int r = 0; r < NT; ++r) {
+        const uint8_t* blk = w[r] + 144 * sb;
+        __m256 sc, mn;
+        q4k_scales_mins(blk + 4, &sc, &mn);
+        const __m256 S = _mm256_mul_ps(sc, _mm256_mul_ps(_mm256_set1_ps(f16_at(blk)), dav));
+        acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(mn, _mm256_set1_ps(-f16_at(blk + 2))), dsv, acc[r]);
+        for (int g = 0; g < 4; ++g) {
+          const __m256i q = load256(blk + 16 + 32 * g);
+          const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+          const __m256i plo = Dot::dot(lo, load256(ab + 64 * g));
+          const __m256i phi = Dot::dot(hi, load256(ab + 64 * g + 32));
+          acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), lane(S, 2 * g), acc[r]);
+          acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), lane(S, 2 * g + 1), acc[r]);
+        }
+      }
+    }
+    for (int r = 0; r < NT; ++r) t.Y[m * t.ldy + n + r] = hsum(acc[r]);
+  }
+};
+
+// --- Q6_K, read in place (decode) ----------------------------------------------------
+//
+// Quants are kept unsigned (0..63) for the u8 x s8 dot; the -32 offset is
+// folded in as -32*d*sum_g sc_g*da*suma_g. Lanes 0-3 of a 32-block's dot are
+// its first 16-group, lanes 4-7 the second, so one permuted vector of the
+// per-group factors d*sc_g*da scales both.
+
+struct Q6_KKernel {
+  template <int NT, int MT>
+  void tile(const Task& t, int64_t n, int64_t m) const {
+    static_assert(MT == 1, "decode kernel");
+    const WeightView& W = *t.W;
+    const ActRows& A = *t.A;
+    const int64_t nsb = W.cols / 256;
+    const int8_t* a = A.qs_row(m);
+    const float* da = A.d_row(m);
+    const float* ds16 = A.dsum16_row(m);
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+    // lane pattern {2b, 2b, 2b, 2b, 2b+1, ...} for b = 0..3 within an 8-group vector
+    const __m256i pat = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+    const __m256i lo_groups = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+    const __m256i hi_groups = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
+    const uint8_t* w[NT];
+    __m256 acc[NT];
+    for (int r = 0; r < NT; ++r) {
+      w[r] = W.data + size_t(n + r) * W.row_stride;
+      acc[r] = _mm256_setzero_ps();
+    }
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      const __m256 dav = _mm256_loadu_ps(da + 8 * sb);
+      // da of each 16-group: groups 0..7 (blocks 0..3), groups 8..15 (blocks 4..7)
+      const __m256 da0 = _mm256_permutevar8x32_ps(dav, lo_groups);
+      const __m256 da1 = _mm256_permutevar8x32_ps(dav, hi_groups);
+      const __m256 ds0 = _mm256_loadu_ps(ds16 + 16 * sb), ds1 = _mm256_loadu_ps(ds16 + 16 * sb + 8);
+      const int8_t* ab = a + 256 * sb;
+      for (int r = 0; r < NT; ++r) {
+        const uint8_t* blk = w[r] + 210 * sb;
+        const __m256 d = _mm256_set1_ps(f16_at(blk + 208));
+        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192));
+        const __m256 sc0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8));
+        const __m256 sc1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8)));
+        const __m256 F0 = _mm256_mul_ps(_mm256_mul_ps(sc0, d), da0);
+        const __m256 F1 = _mm256_mul_ps(_mm256_mul_ps(sc1, d), da1);
+        const __m256 m32 = _mm256_set1_ps(-32.0f);
+        acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(sc0, d), m32), ds0, acc[r]);
+        acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(sc1, d), m32), ds1, acc[r]);
+        for (int h = 0; h < 2; ++h) {
+          const __m256i ql0 = load256(blk + 64 * h), ql1 = load256(blk + 64 * h + 32);
+          const __m256i qh = load256(blk + 128 + 32 * h);
+          const __m256i q[4] = {
+              _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)),
+              _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)),
+              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
+              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                              _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30))};
+          const __m256 F = h == 0 ? F0 : F1;
+          for (int c = 0; c < 4; ++c) {
+            const __m256i p = Dot::dot(q[c], load256(ab + 128 * h + 32 * c));
+            const __m256 f = _mm256_permutevar8x32_ps(F, _mm256_add_epi32(pat, _mm256_set1_epi32(2 * c)));
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), f, acc[r]);
+          }
+        }
+      }
+    }
+    for (int r = 0; r < NT; ++r) t.Y[m * t.ldy + n + r] = hsum(acc[r]);
+  }
+};
+
+// --- every int8 type: unpack each weight row once, dot with all activation rows ---
+
+template <bool S16, bool MINS, int MT>
+inline void udot(const unpack::Row& u, const ActRows& A, int64_t m, float* out) {
+  const int64_t nb = A.K / 32;
+  const int8_t* a[MT];
+  const float* da[MT];
+  for (int j = 0; j < MT; ++j) {
+    a[j] = A.qs_row(m + j);
+    da[j] = A.d_row(m + j);
+  }
+  __m256 acc[MT];
+  for (int j = 0; j < MT; ++j) acc[j] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m256i wq = _mm256_load_si256(reinterpret_cast<const __m256i*>(u.q + 32 * b));
+    const __m256i wabs = _mm256_sign_epi8(wq, wq);
+    __m256i mult = _mm256_setzero_si256();
+    if constexpr (S16) mult = _mm256_set_m128i(_mm_set1_epi32(u.s16[2 * b + 1]), _mm_set1_epi32(u.s16[2 * b]));
+    const __m256 dw = _mm256_set1_ps(u.dw[b]);
+    for (int j = 0; j < MT; ++j) {
+      __m256i p = Dot::dot(wabs, _mm256_sign_epi8(load256(a[j] + 32 * b), wq));
+      if constexpr (S16) p = _mm256_mullo_epi32(p, mult);
+      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, _mm256_set1_ps(da[j][b])), acc[j]);
+    }
+  }
+  for (int j = 0; j < MT; ++j) {
+    out[j] = hsum(acc[j]);
+    if constexpr (MINS) out[j] += dot_f32(u.mw16, A.dsum16_row(m + j), A.K / 16);
+  }
+}
+
+template <GgmlType T, int MTP>
+void rows_unpacked(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  const WeightView& W = *t.W;
+  const unpack::Entry e = unpack::entry(T);
+  constexpr bool S16 = T == GgmlType::Q2_K || T == GgmlType::Q3_K || T == GgmlType::Q6_K;
+  constexpr bool MINS = T == GgmlType::Q4_1 || T == GgmlType::Q5_1 || T == GgmlType::Q2_K ||
+                        T == GgmlType::Q4_K || T == GgmlType::Q5_K;
+  const unpack::Row u = unpack::carve(tmp, W.cols);
+  for (int64_t n = n0; n < n1; ++n) {
+    e.fn(W.data + size_t(n) * W.row_stride, W.cols, u.q, u.dw, u.s16, u.mw16);
+    int64_t m = m0;
+    float out[MTP];
+    for (; m + MTP <= m1; m += MTP) {
+      udot<S16, MINS, MTP>(u, *t.A, m, out);
+      for (int j = 0; j < MTP; ++j) t.Y[(m + j) * t.ldy + n] = out[j];
+    }
+    for (; m < m1; ++m) {
+      udot<S16, MINS, 1>(u, *t.A, m, out);
+      t.Y[m * t.ldy + n] = out[0];
+    }
+  }
+}
+
+// Q4_K / Q6_K: in place for decode (the whole matmul has fewer than 4
+// activation rows: decided on the total, so every thread takes the same
+// path), unpacked otherwise.
+template <GgmlType T, class Direct, int MTP>
+void rows_kquant(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  if (t.A->M < 4) {
+    const Direct k;
+    for (int64_t m = m0; m < m1; ++m) {
+      int64_t n = n0;
+      for (; n + 4 <= n1; n += 4) k.template tile<4, 1>(t, n, m);
+      for (; n < n1; ++n) k.template tile<1, 1>(t, n, m);
+    }
+  } else {
+    rows_unpacked<T, MTP>(t, n0, n1, m0, m1, tmp);
+  }
+}
