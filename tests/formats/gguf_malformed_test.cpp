@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <optional>
 #include <random>
-#include <regex>
 
 #include "formats/gguf.h"
 #include "support/test_support.h"
@@ -296,7 +295,7 @@ std::vector<Case> corpus() {
                    "tensor \"b\" has unknown type id 1000"));
   c.push_back(make("ne0 not a block multiple", [](RawFile& f) { f.tensors[1].ne = {48, 2}; },
                    "tensor \"b\" of type Q8_0 has ne0 = 48, not a multiple of its block size 32"));
-  c.push_back(make("duplicate tensor name", [](RawFile& f) { f.tensors[2].name = "a"; },
+  c.push_back(make("duplicate tensor name", [](RawFile& f) { f.tensors[2].name = f.tensors[0].name; },
                    "duplicate tensor name \"a\" (first at offset"));
   // Tensor data.
   c.push_back(make("misaligned offset", [](RawFile& f) { f.tensors[1].offset = 72; },
@@ -381,7 +380,6 @@ TEST(GgufMalformed, CorpusIsRejectedInProcess) {
 TEST(GgufMalformed, CorpusIsRejectedByCli) {
   std::vector<Case> cases = corpus();
   for (const Case& k : truncations()) cases.push_back(k);
-  const std::regex offset_re(": offset [0-9]+: ");
   for (size_t i = 0; i < cases.size(); ++i) {
     const Case& k = cases[i];
     SCOPED_TRACE(k.name);
@@ -397,7 +395,9 @@ TEST(GgufMalformed, CorpusIsRejectedByCli) {
       EXPECT_EQ(r.err.back(), '\n');
       EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
       EXPECT_EQ(r.err.rfind("deltallm: error: " + path + ": offset ", 0), 0u) << r.err;
-      EXPECT_TRUE(std::regex_search(r.err, offset_re)) << r.err;
+      size_t at = r.err.find(": offset ");
+      size_t digits = at == std::string::npos ? 0 : r.err.find_first_not_of("0123456789", at + 9);
+      EXPECT_TRUE(at != std::string::npos && digits > at + 9 && r.err.compare(digits, 2, ": ") == 0) << r.err;
       EXPECT_NE(r.err.find(k.expect), std::string::npos) << "expected '" << k.expect << "' in: " << r.err;
       EXPECT_EQ(r.err.find("Sanitizer"), std::string::npos) << r.err;
       EXPECT_EQ(r.err.find("runtime error"), std::string::npos) << r.err;
