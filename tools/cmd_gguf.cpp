@@ -144,10 +144,13 @@ void print_human(const GgufFile& f) {
   const GgufValue* arch = f.find("general.architecture");
   std::printf("  architecture   %s\n", arch ? utf8_sanitize(arch->s).c_str() : "(none)");
   std::printf("  parameters     %llu (%s)\n", (unsigned long long)n_params, human_count((double)n_params).c_str());
-  std::printf("  tensor bytes   %llu (%s)\n", (unsigned long long)total, human_count((double)total).c_str());
+  std::printf("  tensor bytes   %llu (%.2f MiB)\n", (unsigned long long)total, (double)total / (1 << 20));
   std::printf("  bytes by type ");
-  for (const auto& [id, bytes] : by_type)
-    std::printf("  %s %llu", type_traits(id)->name, (unsigned long long)bytes);
+  const char* sep = " ";
+  for (const auto& [id, bytes] : by_type) {
+    std::printf("%s%s %llu", sep, type_traits(id)->name, (unsigned long long)bytes);
+    sep = ", ";
+  }
   std::printf("\n");
 }
 
