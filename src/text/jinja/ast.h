@@ -56,6 +56,7 @@ struct Expr {
   std::vector<CmpOp> cmp;
   std::vector<ExprPtr> a;
   CallSpec call;  // kCall, kFilter, kTest
+  int depth = 1;  // height of this subtree (the parser bounds it)
 };
 
 // Left side of set/for: a name, a tuple of targets, or namespace.attr.

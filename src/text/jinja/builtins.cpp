@@ -63,7 +63,7 @@ Value fn_dict(Interpreter&, CallArgs& a) { return Value::dict(build_dict("dict",
 
 Value fn_namespace(Interpreter&, CallArgs& a) {
   auto ns = std::make_shared<Namespace>();
-  ns->attrs = build_dict("namespace", a);
+  ns->set_all(build_dict("namespace", a));
   return Value::object(ns);
 }
 

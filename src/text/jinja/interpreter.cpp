@@ -1,5 +1,7 @@
 #include "text/jinja/interpreter.h"
 
+#include <algorithm>
+
 #include "text/jinja/filters.h"
 #include "text/jinja/methods.h"
 #include "text/jinja/ops.h"
@@ -12,7 +14,8 @@ namespace dllm::jinja {
 
 namespace {
 
-constexpr int kMaxDepth = 400;  // nested macro calls (Python stops near 1000 frames)
+constexpr int kMaxDepth = 200;  // nested macro calls (Jinja2 hits Python's recursion limit near 170)
+constexpr int kMaxFrames = 2000;  // nested statements + expressions being evaluated
 
 // The `loop` variable of a for loop. One object per loop (it owns the items,
 // so a loop.cycle kept in a namespace stays valid); `index` moves.
@@ -103,11 +106,37 @@ void Scope::set(const std::string& name, Value v) {
 // ---- objects --------------------------------------------------------------------
 
 Value Namespace::get_attr(std::string_view name) const {
-  if (const Value* v = attrs.find(name)) return *v;
+  if (const Value* v = attrs_.find(name)) return *v;
   return Object::get_attr(name);
 }
 
-std::optional<std::string> Namespace::str() const { return "<Namespace " + py_repr(Value::dict(attrs)) + ">"; }
+void Namespace::set_attr(const std::string& name, Value v) {
+  const uint32_t d = v.depth() + 1;
+  if (d > kMaxValueDepth) fail_unsupported("values nested more than ", kMaxValueDepth, " levels deep");
+  // Depth only grows here (a cycle, ns.x = ns, keeps it finite; printing
+  // handles cycles as Python does).
+  depth_ = std::max(depth_, d);
+  attrs_.set(Value::string(name), std::move(v));
+}
+
+void Namespace::set_all(DictData d) {
+  for (auto& [k, v] : d.items) {
+    if (!k.is_string()) fail_runtime("namespace() keywords must be strings");
+    set_attr(k.s(), std::move(v));
+  }
+}
+
+std::optional<std::string> Namespace::str() const {
+  // Python's repr of the attribute dict shows a dict that is already being
+  // printed as {...}.
+  thread_local std::vector<const Namespace*> active;
+  if (std::find(active.begin(), active.end(), this) != active.end()) return "<Namespace {...}>";
+  active.push_back(this);
+  struct Pop {
+    ~Pop() { active.pop_back(); }
+  } pop;
+  return "<Namespace " + py_repr(Value::dict(attrs_)) + ">";
+}
 
 Value BoundMethod::call(Interpreter& in, CallArgs& args) const { return call_method(in, self_, name_, args); }
 
@@ -131,8 +160,16 @@ Interpreter::Flow Interpreter::exec_body(const Body& body, const ScopePtr& scope
   return Flow::kNormal;
 }
 
+Interpreter::FrameGuard::FrameGuard(int& frames) : n(frames) {
+  if (++n > kMaxFrames) {
+    --n;
+    fail_runtime("template recursion too deep");
+  }
+}
+
 Interpreter::Flow Interpreter::exec(const Stmt& s, const ScopePtr& scope, std::string& out) {
   try {
+    FrameGuard frame(frames_);
     switch (s.kind) {
       case StmtKind::kText: out += s.text; return Flow::kNormal;
       case StmtKind::kPrint: out += py_str(eval(*s.expr, scope)); return Flow::kNormal;
@@ -231,7 +268,7 @@ void Interpreter::assign(const Target& t, const Value& v, const ScopePtr& scope)
       if (!ns || ns->is_undefined()) fail_runtime("'", t.name, "' is undefined");
       auto* obj = ns->is_object() ? dynamic_cast<Namespace*>(&ns->obj()) : nullptr;
       if (!obj) fail_runtime("cannot assign attribute on non-namespace object");
-      obj->attrs.set(Value::string(t.attr), v);
+      obj->set_attr(t.attr, v);
       return;
     }
   }
@@ -241,6 +278,7 @@ void Interpreter::assign(const Target& t, const Value& v, const ScopePtr& scope)
 
 Value Interpreter::eval(const Expr& e, const ScopePtr& scope) {
   try {
+    FrameGuard frame(frames_);
     return eval_node(e, scope);
   } catch (const TemplateError& err) {
     if (err.line() == 0 && e.line > 0) throw err.with_line(e.line);

@@ -66,7 +66,13 @@ class Interpreter {
 
   const Program& prog_;
   const RenderEnv& env_;
-  int depth_ = 0;  // nested macro calls
+  int depth_ = 0;   // nested macro calls
+  int frames_ = 0;  // nested exec/eval calls (bounds the C++ stack)
+  struct FrameGuard {
+    int& n;
+    explicit FrameGuard(int& frames);
+    ~FrameGuard() { --n; }
+  };
 };
 
 // Objects the interpreter creates.
@@ -75,7 +81,13 @@ class Namespace : public Object {
   std::string type_name() const override { return "Namespace"; }
   Value get_attr(std::string_view name) const override;
   std::optional<std::string> str() const override;
-  mutable DictData attrs;
+  uint32_t depth() const override { return depth_; }
+  void set_attr(const std::string& name, Value v);
+  void set_all(DictData d);
+
+ private:
+  DictData attrs_;
+  uint32_t depth_ = 1;
 };
 
 class BuiltinFunction : public Object {

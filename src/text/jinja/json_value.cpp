@@ -11,6 +11,14 @@
 namespace dllm::jinja {
 
 Value from_json(const nlohmann::ordered_json& j) {
+  // Containers check their depth (kMaxValueDepth) as they are built, but the
+  // recursion here must stop before that.
+  thread_local uint32_t depth = 0;
+  if (depth > kMaxValueDepth) fail_unsupported("input JSON nested more than ", kMaxValueDepth, " levels deep");
+  ++depth;
+  struct Pop {
+    ~Pop() { --depth; }
+  } pop;
   using T = nlohmann::ordered_json::value_t;
   switch (j.type()) {
     case T::null: return Value::none();

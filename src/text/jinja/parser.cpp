@@ -1,5 +1,6 @@
 #include "text/jinja/parser.h"
 
+#include <algorithm>
 #include <set>
 
 #include "text/jinja/filters.h"
@@ -25,6 +26,16 @@ class Parser {
   std::vector<Token> t_;
   size_t i_ = 0;
   int loop_depth_ = 0;
+  int nesting_ = 0;  // recursion guard: expressions and blocks nest at most kMaxNesting deep
+  static constexpr int kMaxNesting = 150;
+
+  struct NestGuard {
+    Parser& p;
+    explicit NestGuard(Parser& parser) : p(parser) {
+      if (++p.nesting_ > kMaxNesting) p.fail_syntax("template nested too deeply");
+    }
+    ~NestGuard() { --p.nesting_; }
+  };
   std::vector<std::set<std::string>*> name_sinks_;  // names referenced inside open macro bodies
 
   const Token& cur() const { return t_[i_]; }
@@ -83,6 +94,25 @@ class Parser {
     next();
   }
 
+  // Records the height of a finished node and bounds it: evaluation and
+  // destruction recurse over the tree (left-deep chains such as
+  // a ~ b ~ c ~ ... grow without nesting brackets).
+  ExprPtr finish(ExprPtr e) {
+    int d = 0;
+    auto see = [&](const ExprPtr& c) {
+      if (c) d = std::max(d, c->depth);
+    };
+    for (const auto& c : e->a) see(c);
+    for (const auto& c : e->call.pos) see(c);
+    for (const auto& kv : e->call.kw) see(kv.second);
+    see(e->call.star);
+    see(e->call.starstar);
+    e->depth = d + 1;
+    if (e->depth > kMaxExprDepth) throw TemplateError(ErrorKind::kSyntax, "expression nested too deeply", e->line);
+    return e;
+  }
+  static constexpr int kMaxExprDepth = 400;
+
   ExprPtr make(ExprKind k, int line) {
     auto e = std::make_unique<Expr>();
     e->kind = k;
@@ -95,6 +125,7 @@ class Parser {
   // Parses until a block tag whose keyword is in `end`; stops on that
   // keyword (the block-begin is consumed, the keyword is current).
   Body subparse(const std::set<std::string>& end) {
+    NestGuard guard(*this);
     Body body;
     while (true) {
       const Token& t = cur();
@@ -384,12 +415,13 @@ class Parser {
     }
     auto e = make(ExprKind::kTuple, line);
     e->a = std::move(items);
-    return e;
+    return finish(std::move(e));
   }
 
   ExprPtr parse_expression(bool with_condexpr) { return with_condexpr ? parse_condexpr() : parse_or(); }
 
   ExprPtr parse_condexpr() {
+    NestGuard guard(*this);
     const int line = cur().line;
     ExprPtr e = parse_or();
     while (skip_name("if")) {
@@ -400,7 +432,7 @@ class Parser {
       c->a.push_back(std::move(e));
       c->a.push_back(std::move(test));
       c->a.push_back(std::move(other));
-      e = std::move(c);
+      e = finish(std::move(c));
     }
     return e;
   }
@@ -409,7 +441,7 @@ class Parser {
     auto e = make(k, line);
     e->a.push_back(std::move(l));
     e->a.push_back(std::move(r));
-    return e;
+    return finish(std::move(e));
   }
 
   ExprPtr parse_or() {
@@ -429,9 +461,10 @@ class Parser {
   ExprPtr parse_not() {
     if (is_name("not")) {
       const int line = next().line;
+      NestGuard guard(*this);
       auto e = make(ExprKind::kNot, line);
       e->a.push_back(parse_not());
-      return e;
+      return finish(std::move(e));
     }
     return parse_compare();
   }
@@ -463,11 +496,11 @@ class Parser {
       cmp->cmp.push_back(op);
       cmp->a.push_back(parse_math1());
     }
-    return cmp ? std::move(cmp) : std::move(first);
+    return cmp ? finish(std::move(cmp)) : std::move(first);
   }
 
   ExprPtr bin(BinOp op, ExprPtr l, ExprPtr r, int line) {
-    auto e = binary(ExprKind::kBinary, std::move(l), std::move(r), line);
+    auto e = binary(ExprKind::kBinary, std::move(l), std::move(r), line);  // finished there
     e->op = op;
     return e;
   }
@@ -508,14 +541,17 @@ class Parser {
   }
 
   ExprPtr parse_unary(bool with_filter) {
+    NestGuard guard(*this);
     const int line = cur().line;
     ExprPtr node;
     if (skip_op("-")) {
       node = make(ExprKind::kNeg, line);
       node->a.push_back(parse_unary(false));
+      node = finish(std::move(node));
     } else if (skip_op("+")) {
       node = make(ExprKind::kPos, line);
       node->a.push_back(parse_unary(false));
+      node = finish(std::move(node));
     } else {
       node = parse_primary();
     }
@@ -566,7 +602,7 @@ class Parser {
         e->a.push_back(parse_expression(true));
       }
       expect_op("]");
-      return e;
+      return finish(std::move(e));
     }
     if (skip_op("{")) {
       auto e = make(ExprKind::kDict, line);
@@ -578,7 +614,7 @@ class Parser {
         e->a.push_back(parse_expression(true));
       }
       expect_op("}");
-      return e;
+      return finish(std::move(e));
     }
     fail_syntax(str_cat("unexpected '", describe(t), "'"));
   }
@@ -591,7 +627,7 @@ class Parser {
           auto e = make(ExprKind::kGetAttr, line);
           e->name = next().text;
           e->a.push_back(std::move(node));
-          node = std::move(e);
+          node = finish(std::move(e));
         } else if (cur().type == Tok::kInt) {
           auto idx = make(ExprKind::kConst, line);
           idx->value = Value::integer(next().ival);
@@ -628,7 +664,7 @@ class Parser {
     e->a.push_back(std::move(start));
     e->a.push_back(std::move(stop));
     e->a.push_back(std::move(step));
-    return e;
+    return finish(std::move(e));
   }
 
   CallSpec parse_call_args() {
@@ -665,7 +701,7 @@ class Parser {
     auto e = make(ExprKind::kCall, cur().line);
     e->call = parse_call_args();
     e->a.push_back(std::move(node));
-    return e;
+    return finish(std::move(e));
   }
 
   std::string dotted_name() {
@@ -689,7 +725,7 @@ class Parser {
       }
       if (is_op("(")) e->call = parse_call_args();
       e->a.push_back(std::move(node));
-      node = std::move(e);
+      node = finish(std::move(e));
     }
     return node;
   }
@@ -714,7 +750,7 @@ class Parser {
       e->call.pos.push_back(parse_postfix(parse_primary()));
     }
     e->a.push_back(std::move(node));
-    return e;
+    return finish(std::move(e));
   }
 
   ExprPtr parse_filter_expr(ExprPtr node) {

@@ -48,10 +48,28 @@ Value Value::string(std::string s, bool markup) {
   v.p_ = std::make_shared<const std::string>(std::move(s));
   return v;
 }
+static uint32_t checked_depth(uint32_t deepest_item) {
+  if (deepest_item + 1 > kMaxValueDepth)
+    fail_unsupported("values nested more than ", kMaxValueDepth, " levels deep");
+  return deepest_item + 1;
+}
+
+uint32_t Value::depth() const {
+  switch (kind_) {
+    case Kind::kList: return list().depth;
+    case Kind::kDict: return dict().depth;
+    case Kind::kObject: return obj().depth();
+    default: return 0;
+  }
+}
+
 Value Value::list(std::vector<Value> items, ListKind kind) {
   Value v;
   v.kind_ = Kind::kList;
   auto d = std::make_shared<ListData>();
+  uint32_t deepest = 0;
+  for (const auto& x : items) deepest = std::max(deepest, x.depth());
+  d->depth = checked_depth(deepest);
   d->items = std::move(items);
   d->kind = kind;
   v.p_ = std::move(d);
@@ -60,6 +78,9 @@ Value Value::list(std::vector<Value> items, ListKind kind) {
 Value Value::dict(DictData d) {
   Value v;
   v.kind_ = Kind::kDict;
+  uint32_t deepest = 0;
+  for (const auto& [k, x] : d.items) deepest = std::max({deepest, k.depth(), x.depth()});
+  d.depth = checked_depth(deepest);
   v.p_ = std::make_shared<const DictData>(std::move(d));
   return v;
 }

@@ -39,6 +39,7 @@ struct ListData {
   std::vector<Value> items;
   ListKind kind = ListKind::kList;
   mutable bool consumed = false;  // generators only
+  uint32_t depth = 1;             // nesting depth (set by Value::list)
 };
 
 // Insertion-ordered mapping (Python dicts keep insertion order; JSON objects
@@ -49,7 +50,12 @@ struct DictData {
   const Value* find(std::string_view key) const;
   // Inserts or replaces (keeping the original position, as Python does).
   void set(Value key, Value value);
+  uint32_t depth = 1;  // nesting depth (set by Value::dict)
 };
+
+// Containers nest at most this deep: printing, tojson and destruction recurse
+// over the nesting, so a template (or input) cannot exhaust the stack.
+constexpr uint32_t kMaxValueDepth = 512;
 
 // Objects with behaviour: namespace(), loop, macros, builtin functions, bound
 // methods of str/dict/list.
@@ -65,6 +71,8 @@ class Object {
   // Python str(); nullopt when the text would depend on memory addresses
   // (Python prints "<function ... at 0x...>"), which is refused instead.
   virtual std::optional<std::string> str() const { return std::nullopt; }
+  // Nesting depth of the values it holds (namespaces).
+  virtual uint32_t depth() const { return 1; }
 };
 
 class Value {
@@ -106,6 +114,8 @@ class Value {
   std::shared_ptr<Object> obj_ptr() const {
     return std::static_pointer_cast<Object>(std::const_pointer_cast<void>(p_));
   }
+  // Nesting depth: 0 for scalars, 1 + the deepest item for containers.
+  uint32_t depth() const;
   // Why it is undefined, e.g. "'x' is undefined" or "'dict object' has no attribute 'y'".
   std::string undefined_hint() const;
 
