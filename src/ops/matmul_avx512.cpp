@@ -12,6 +12,7 @@
 #pragma GCC diagnostic pop
 
 #include <cstring>
+#include <type_traits>
 
 #include "ops/matmul_kernels.h"
 #include "ops/matmul_unpack.h"
@@ -98,6 +99,120 @@ void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, 
   drive<NTP>(t, n0, n1, m0, m1, Kernel{});
 }
 
+// --- prefill: 512-bit int8 kernel over unpacked rows --------------------------------
+//
+// Two 32-blocks per zmm. The weight's sign moves onto the activation with a
+// masked negate (there is no 512-bit vpsignb). Lane i of a block pair is block
+// i / 8, so the scale vector is (dw_b, dw_b+1) broadcast by halves. An odd last
+// block runs with a zero upper half and zero upper scales.
+
+inline __m512 pair_scales(const float* s, int64_t b, bool both) {
+  const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  return _mm512_permutexvar_ps(idx, _mm512_maskz_loadu_ps(both ? 0x3 : 0x1, s + b));
+}
+
+template <bool S16, bool MINS>
+struct Unpacked512 {
+  const unpack::Row* u;  // [NT] unpacked weight rows
+
+  template <int NT, int MT>
+  void tile(const Task& t, int64_t n, int64_t m) const {
+    const ActRows& A = *t.A;
+    const int64_t nb = A.K / 32;
+    const int8_t* a[MT];
+    const float* da[MT];
+    for (int j = 0; j < MT; ++j) {
+      a[j] = A.qs_row(m + j);
+      da[j] = A.d_row(m + j);
+    }
+    const __m512i idx4 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    __m512 acc[NT][MT];
+    for (int r = 0; r < NT; ++r)
+      for (int j = 0; j < MT; ++j) acc[r][j] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b += 2) {
+      const bool both = b + 1 < nb;
+      __m512i wabs[NT], mult[NT];
+      __mmask64 wneg[NT];
+      __m512 dw[NT];
+      for (int r = 0; r < NT; ++r) {
+        const __m512i wq = both ? _mm512_load_si512(u[r].q + 32 * b)
+                                : _mm512_zextsi256_si512(_mm256_load_si256(reinterpret_cast<const __m256i*>(u[r].q + 32 * b)));
+        wabs[r] = _mm512_abs_epi8(wq);
+        wneg[r] = _mm512_movepi8_mask(wq);
+        dw[r] = pair_scales(u[r].dw, b, both);
+        if constexpr (S16) {
+          const __m128i s = _mm_maskz_loadu_epi16(both ? 0xf : 0x3, u[r].s16 + 2 * b);
+          mult[r] = _mm512_permutexvar_epi32(idx4, _mm512_castsi128_si512(_mm_cvtepi16_epi32(s)));
+        }
+      }
+      for (int j = 0; j < MT; ++j) {
+        const __m512i av = both ? _mm512_loadu_si512(a[j] + 32 * b)
+                                : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[j] + 32 * b)));
+        const __m512 d2 = pair_scales(da[j], b, both);
+        for (int r = 0; r < NT; ++r) {
+          const __m512i as = _mm512_mask_sub_epi8(av, wneg[r], _mm512_setzero_si512(), av);
+          __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wabs[r], as);
+          if constexpr (S16) p = _mm512_mullo_epi32(p, mult[r]);
+          acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw[r], d2), acc[r][j]);
+        }
+      }
+    }
+    for (int r = 0; r < NT; ++r)
+      for (int j = 0; j < MT; ++j) {
+        float s = _mm512_reduce_add_ps(acc[r][j]);
+        if constexpr (MINS) s += dot_f32(u[r].mw16, A.dsum16_row(m + j), A.K / 16);
+        t.Y[(m + j) * t.ldy + n + r] = s;
+      }
+  }
+};
+
+// Unpacks two weight rows at a time into this thread's scratch, then runs them
+// against 4 activation rows at a time.
+template <GgmlType T>
+void rows_prefill512(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  const WeightView& W = *t.W;
+  const unpack::Entry e = unpack::entry(T);
+  constexpr bool S16 = T == GgmlType::Q2_K || T == GgmlType::Q3_K || T == GgmlType::Q6_K;
+  constexpr bool MINS = T == GgmlType::Q4_1 || T == GgmlType::Q5_1 || T == GgmlType::Q2_K ||
+                        T == GgmlType::Q4_K || T == GgmlType::Q5_K;
+  const size_t rb = unpack::row_bytes_unpacked(W.cols);
+  const unpack::Row u[2] = {unpack::carve(tmp, W.cols), unpack::carve(tmp + rb, W.cols)};
+  const Unpacked512<S16, MINS> k{u};
+  for (int64_t n = n0; n < n1; n += 2) {
+    const int nt = n + 2 <= n1 ? 2 : 1;
+    for (int r = 0; r < nt; ++r)
+      e.fn(W.data + size_t(n + r) * W.row_stride, W.cols, u[r].q, u[r].dw, u[r].s16, u[r].mw16);
+    int64_t m = m0;
+    if (nt == 2) {
+      for (; m + 4 <= m1; m += 4) k.template tile<2, 4>(t, n, m);
+      for (; m < m1; ++m) k.template tile<2, 1>(t, n, m);
+    } else {
+      for (; m + 4 <= m1; m += 4) k.template tile<1, 4>(t, n, m);
+      for (; m < m1; ++m) k.template tile<1, 1>(t, n, m);
+    }
+  }
+}
+
+// Decode (fewer than 4 activation rows in the whole matmul) reads the weights
+// in place with the 256-bit kernels; prefill unpacks them.
+template <GgmlType T, class Direct>
+void rows_int8(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  if (t.A->M < 4) {
+    if constexpr (std::is_same_v<Direct, void>) {
+      rows_unpacked<T, 1>(t, n0, n1, m0, m1, tmp);
+    } else {
+      const Direct k;
+      for (int64_t m = m0; m < m1; ++m) {
+        int64_t n = n0;
+        for (; n + 4 <= n1; n += 4) k.template tile<4, 1>(t, n, m);
+        for (; n < n1; ++n) k.template tile<1, 1>(t, n, m);
+      }
+    }
+  } else {
+    rows_prefill512<T>(t, n0, n1, m0, m1, tmp);
+  }
+}
+
 }  // namespace
 
 RowsFn avx512_rows(GgmlType t) {
@@ -105,18 +220,18 @@ RowsFn avx512_rows(GgmlType t) {
     case GgmlType::F32: return rows_direct<FloatKernel<GgmlType::F32>, 4>;
     case GgmlType::F16: return rows_direct<FloatKernel<GgmlType::F16>, 4>;
     case GgmlType::BF16: return rows_direct<FloatKernel<GgmlType::BF16>, 4>;
-    case GgmlType::Q8_0: return rows_direct<Q8_0Kernel, 4>;
-    case GgmlType::Q4_0: return rows_unpacked<GgmlType::Q4_0, 8>;
-    case GgmlType::Q4_1: return rows_unpacked<GgmlType::Q4_1, 8>;
-    case GgmlType::Q5_0: return rows_unpacked<GgmlType::Q5_0, 8>;
-    case GgmlType::Q5_1: return rows_unpacked<GgmlType::Q5_1, 8>;
-    case GgmlType::IQ4_NL: return rows_unpacked<GgmlType::IQ4_NL, 8>;
-    case GgmlType::Q2_K: return rows_unpacked<GgmlType::Q2_K, 8>;
-    case GgmlType::Q3_K: return rows_unpacked<GgmlType::Q3_K, 8>;
-    case GgmlType::Q4_K: return rows_kquant<GgmlType::Q4_K, Q4_KKernel, 8>;
-    case GgmlType::Q5_K: return rows_unpacked<GgmlType::Q5_K, 8>;
-    case GgmlType::Q6_K: return rows_kquant<GgmlType::Q6_K, Q6_KKernel, 8>;
-    case GgmlType::IQ4_XS: return rows_unpacked<GgmlType::IQ4_XS, 8>;
+    case GgmlType::Q8_0: return rows_int8<GgmlType::Q8_0, Q8_0Kernel>;
+    case GgmlType::Q4_0: return rows_int8<GgmlType::Q4_0, void>;
+    case GgmlType::Q4_1: return rows_int8<GgmlType::Q4_1, void>;
+    case GgmlType::Q5_0: return rows_int8<GgmlType::Q5_0, void>;
+    case GgmlType::Q5_1: return rows_int8<GgmlType::Q5_1, void>;
+    case GgmlType::IQ4_NL: return rows_int8<GgmlType::IQ4_NL, void>;
+    case GgmlType::Q2_K: return rows_int8<GgmlType::Q2_K, void>;
+    case GgmlType::Q3_K: return rows_int8<GgmlType::Q3_K, void>;
+    case GgmlType::Q4_K: return rows_int8<GgmlType::Q4_K, Q4_KKernel>;
+    case GgmlType::Q5_K: return rows_int8<GgmlType::Q5_K, void>;
+    case GgmlType::Q6_K: return rows_int8<GgmlType::Q6_K, Q6_KKernel>;
+    case GgmlType::IQ4_XS: return rows_int8<GgmlType::IQ4_XS, void>;
     default: return nullptr;
   }
 }

@@ -25,8 +25,10 @@ void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, u
   for (int64_t n = n0; n < n1; ++n) {
     const uint8_t* row = W.data + size_t(n) * W.row_stride;
     const float* w = wf;
-    if (W.type == GgmlType::F32) {
+    if (W.type == GgmlType::F32 && reinterpret_cast<uintptr_t>(row) % alignof(float) == 0) {
       w = reinterpret_cast<const float*>(row);
+    } else if (W.type == GgmlType::F32) {
+      std::memcpy(wf, row, size_t(W.cols) * 4);
     } else {
       for (int64_t k = 0; k < W.cols; ++k) {
         uint16_t h;
