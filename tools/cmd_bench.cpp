@@ -1,7 +1,7 @@
 // deltallm bench: prompt-processing and generation speed in the manner of
 // llama-bench (pp = prompt tokens/s in one batch, tg = generated tokens/s one
 // token per batch), median and spread over repetitions, with the achieved
-// GB/s of weights read per generated token.
+// GB/s of weights read per generated token. Uses only the C API.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -9,13 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "api_util.h"
 #include "cli_util.h"
 #include "command.h"
-#include "model/model.h"
-#include "runtime/context.h"
-#include "util/cpu.h"
-#include "util/error.h"
-#include "util/log.h"
 
 namespace dllm::cli {
 namespace {
@@ -61,40 +57,52 @@ int bench_main(int argc, char** argv) {
   if (!parse_args(app, argc, argv)) return 0;
   if (n_prompt == 0 && n_gen == 0) fail("nothing to measure: -p and -n are both 0");
 
-  auto model = Model::load(model_path);
-  const HParams& hp = model->hparams();
-  ContextParams cp;
+  ModelPtr model = load_model(model_path);
+  const deltallm_model_info mi = model_info(model.get());
+  if (mi.vocab_only) fail(model_path, ": the file has no weights (a vocab-only file)");
+  deltallm_context_params cp = deltallm_context_default_params();
   cp.n_ctx = int64_t(depth) + std::max(n_prompt, n_gen) + 1;
   cp.n_batch = std::max({n_prompt, depth, 1});
   cp.n_threads = threads;
-  cp.kv_type = kv_type == "f16" ? KvType::F16 : KvType::F32;
-  Context ctx(*model, cp);
-  log_info(ctx.memory_plan());
+  cp.kv_type = kv_type == "f16" ? DELTALLM_KV_F16 : DELTALLM_KV_F32;
+  deltallm_context* raw = nullptr;
+  check(deltallm_context_create(model.get(), &cp, &raw));
+  ContextPtr ctx(raw);
+  std::fprintf(stderr, "%s\n", memory_plan(ctx.get()).c_str());
+  deltallm_context_info ci{};
+  ci.size = sizeof ci;
+  check(deltallm_context_get_info(ctx.get(), &ci));
 
   std::mt19937 rng(1234);
-  std::uniform_int_distribution<int32_t> tok(0, int32_t(hp.n_vocab - 1));
+  std::uniform_int_distribution<int32_t> tok(0, mi.n_vocab - 1);
+  auto random_tokens = [&](int n) {
+    std::vector<int32_t> t(n);
+    for (auto& x : t) x = tok(rng);
+    return t;
+  };
   auto fill_depth = [&] {
-    ctx.seq_clear(0);
+    check(deltallm_seq_clear(ctx.get(), 0));
     if (depth == 0) return;
-    std::vector<BatchEntry> b;
-    for (int i = 0; i < depth; ++i) b.push_back({tok(rng), i, 0, false});
-    ctx.decode(b);
+    const auto t = random_tokens(depth);
+    decode_run(ctx.get(), t.data(), t.size(), 0);
   };
   const std::string at = depth ? "@d" + std::to_string(depth) : "";
   std::vector<Result> results;
   // warm-up: touch the weights once so the first repetition is not a page-in
-  ctx.decode({{tok(rng), 0, 0, true}});
+  {
+    const auto t = random_tokens(1);
+    decode_run(ctx.get(), t.data(), 1, 0);
+  }
   if (n_prompt > 0) {
     Result r{"pp" + std::to_string(n_prompt) + at, n_prompt, {}};
     for (int i = 0; i < reps; ++i) {
       fill_depth();
-      std::vector<BatchEntry> b;
-      for (int j = 0; j < n_prompt; ++j) b.push_back({tok(rng), int64_t(depth + j), 0, j + 1 == n_prompt});
+      const auto t = random_tokens(n_prompt);
       const auto t0 = Clock::now();
-      ctx.decode(b);
+      decode_run(ctx.get(), t.data(), t.size(), depth);
       const double s = std::chrono::duration<double>(Clock::now() - t0).count();
       r.tps.push_back(n_prompt / s);
-      log_info(str_cat(r.test, " rep ", i + 1, "/", reps, ": ", n_prompt / s, " tok/s"));
+      std::fprintf(stderr, "%s rep %d/%d: %.2f tok/s\n", r.test.c_str(), i + 1, reps, n_prompt / s);
     }
     results.push_back(r);
   }
@@ -102,32 +110,35 @@ int bench_main(int argc, char** argv) {
     Result r{"tg" + std::to_string(n_gen) + at, n_gen, {}};
     for (int i = 0; i < reps; ++i) {
       fill_depth();
+      const auto t = random_tokens(n_gen);
       const auto t0 = Clock::now();
-      for (int j = 0; j < n_gen; ++j) ctx.decode({{tok(rng), int64_t(depth + j), 0, true}});
+      for (int j = 0; j < n_gen; ++j) decode_run(ctx.get(), &t[j], 1, depth + j);
       const double s = std::chrono::duration<double>(Clock::now() - t0).count();
       r.tps.push_back(n_gen / s);
-      log_info(str_cat(r.test, " rep ", i + 1, "/", reps, ": ", n_gen / s, " tok/s"));
+      std::fprintf(stderr, "%s rep %d/%d: %.2f tok/s\n", r.test.c_str(), i + 1, reps, n_gen / s);
     }
     results.push_back(r);
   }
 
-  const double gb_per_tok = double(model->bytes_per_token()) / 1e9;
-  const bool moe = hp.n_expert > 0;
-  const std::string model_desc = str_cat(hp.arch_str, " ", hp.n_layer_main, "L ", hp.n_embd, "E");
-  const double size_gib = double(model->weight_bytes()) / (1024.0 * 1024.0 * 1024.0);
-  int64_t n_params = 0;
-  for (const auto& t : model->file().tensors()) n_params += t.n_elements();
+  const double gb_per_tok = double(mi.bytes_per_token) / 1e9;
+  const bool moe = mi.n_expert > 0;
+  const std::string model_desc = str_cat(mi.architecture, " ", mi.n_layer, "L ", mi.n_embd, "E");
+  const double size_gib = double(mi.weight_bytes) / (1024.0 * 1024.0 * 1024.0);
+  const std::string isa = deltallm_capability_value(DELTALLM_CAP_AVX512_VNNI) ? "avx512_vnni"
+                          : deltallm_capability_value(DELTALLM_CAP_AVX512) ? "avx512"
+                          : deltallm_capability_value(DELTALLM_CAP_AVX2)   ? "avx2"
+                                                                           : "portable";
   if (json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const Result& r : results) {
       const bool tg = r.test.rfind("tg", 0) == 0;
       nlohmann::ordered_json o;
       o["model"] = model_path;
-      o["arch"] = hp.arch_str;
-      o["size_bytes"] = model->weight_bytes();
-      o["n_params"] = n_params;
-      o["isa"] = cpu_isa_name();
-      o["threads"] = ctx.n_threads();
+      o["arch"] = mi.architecture;
+      o["size_bytes"] = mi.weight_bytes;
+      o["n_params"] = mi.n_params;
+      o["isa"] = isa;
+      o["threads"] = ci.n_threads;
       o["test"] = r.test;
       o["n_tokens"] = r.n_tokens;
       o["depth"] = depth;
@@ -136,7 +147,7 @@ int bench_main(int argc, char** argv) {
       o["median_tokens_per_s"] = r.median();
       o["stddev_tokens_per_s"] = r.stddev();
       if (tg) {
-        o["weight_bytes_per_token"] = model->bytes_per_token();
+        o["weight_bytes_per_token"] = mi.bytes_per_token;
         o["weight_bytes_per_token_note"] = moe ? "shared weights + active experts only" : "all weights";
         o["median_gb_per_s"] = gb_per_tok * r.median();
       }
@@ -151,10 +162,10 @@ int bench_main(int argc, char** argv) {
       char gbs[32] = "";
       if (tg) std::snprintf(gbs, sizeof gbs, "%.2f", gb_per_tok * r.median());
       std::printf("| %s | %.2f GiB | %.2f M | %s | %d | %s | %.2f ± %.2f | %s |\n", model_desc.c_str(), size_gib,
-                  double(n_params) / 1e6, cpu_isa_name(), ctx.n_threads(), r.test.c_str(), r.median(), r.stddev(), gbs);
+                  double(mi.n_params) / 1e6, isa.c_str(), ci.n_threads, r.test.c_str(), r.median(), r.stddev(), gbs);
     }
     if (moe) std::printf("\nGB/s counts the weights read per generated token: shared weights plus the %d active of %d experts.\n",
-                         hp.n_expert_used, hp.n_expert);
+                         mi.n_expert_used, mi.n_expert);
   }
   return 0;
 }

@@ -58,7 +58,8 @@ size_t ForwardWorkspace::bytes() const {
   return n;
 }
 
-void forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, ForwardWorkspace& ws, ThreadPool& pool) {
+bool forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, ForwardWorkspace& ws, ThreadPool& pool,
+             const AbortCheck& abort) {
   const HParams& hp = model.hparams();
   const int n = ub.n;
   const int64_t E = hp.n_embd;
@@ -67,6 +68,7 @@ void forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, Forw
   for (int t = 0; t < n; ++t) weight_row_f32(model.token_embd(), ub.tokens[t], x + t * E);
 
   for (int il = 0; il < hp.n_layer_main; ++il) {
+    if (abort()) return false;
     const LayerWeights& L = model.layers()[il];
     rms_norm_rows(x, L.attn_norm, ws.h.data(), n, E, E, hp.eps);
     if (hp.is_recurrent(il)) gdn_layer(model, il, ub, mem, ws, pool);
@@ -80,7 +82,7 @@ void forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, Forw
 
   // Output head only on the rows that asked for logits.
   const int n_out = int(ub.out_rows.size());
-  if (n_out == 0) return;
+  if (n_out == 0) return true;
   for (int i = 0; i < n_out; ++i)
     rms_norm(x + ub.out_rows[i] * E, model.output_norm(), ws.out_norm.data() + i * E, E, hp.eps);
   // Logit rows may be scattered: compute into each destination one row at a
@@ -92,6 +94,7 @@ void forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, Forw
   } else {
     for (int i = 0; i < n_out; ++i) matmul(model.output(), ws.out_norm.data() + i * E, 1, ub.out_logits[i], pool, ws.mm);
   }
+  return true;
 }
 
 }  // namespace dllm

@@ -94,8 +94,18 @@ class ForwardWorkspace {
   int max_tokens_;
 };
 
+// Asked between layers whether to stop a long evaluation.
+struct AbortCheck {
+  bool (*fn)(void* user_data) = nullptr;
+  void* user_data = nullptr;
+  bool operator()() const { return fn && fn(user_data); }
+};
+
 // Runs the main layers over the micro-batch and writes the requested logits.
-void forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, ForwardWorkspace& ws, ThreadPool& pool);
+// Returns false when `abort` asked to stop (the state of the sequences in the
+// micro-batch is then partly updated: the caller must clear them).
+bool forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, ForwardWorkspace& ws, ThreadPool& pool,
+             const AbortCheck& abort = {});
 
 // Layers (one file each); x/h/y are [n][n_embd] rows of the micro-batch.
 void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory& mem, ForwardWorkspace& ws,

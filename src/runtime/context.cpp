@@ -272,7 +272,12 @@ bool Context::decode(const std::vector<BatchEntry>& batch) {
         ub.out_logits.push_back(logits_.data() + size_t(out_slot[order_[start + j]]) * size_t(hp.n_vocab));
       }
     }
-    forward(model_, ub, *mem_, *ws_, *pool_);
+    if (!forward(model_, ub, *mem_, *ws_, *pool_, AbortCheck{abort_fn_, abort_data_})) {
+      // The sequences of this micro-batch are half-updated: empty them.
+      for (const Segment& s : ub.segments) seq_clear(s.seq);
+      n_out_ = 0;
+      return false;
+    }
     for (const Segment& s : ub.segments) seq_len_[s.seq] = s.pos0 + s.len;
   }
   return true;

@@ -33,7 +33,7 @@ struct BatchEntry {
   bool logits = false;
 };
 
-// Returns true to abort a long evaluation (checked between micro-batches).
+// Returns true to abort a long evaluation (checked between layers).
 using AbortFn = bool (*)(void* user_data);
 
 class Context {
@@ -52,8 +52,9 @@ class Context {
   // in batch order and start at the sequence's current length, or at 0, which
   // restarts the sequence. The whole batch is validated before any state
   // changes; a bad batch throws dllm::Error and leaves everything as it was.
-  // Returns false when aborted by the abort callback (state of the sequences
-  // in the batch is then undefined: clear them).
+  // Returns false when aborted by the abort callback (checked between layers);
+  // micro-batches already done stay done, the sequences of the interrupted
+  // one are emptied.
   bool decode(const std::vector<BatchEntry>& batch);
   // Logits of the i-th entry (in batch order) that asked for them: [n_vocab].
   const float* logits(int i) const;

@@ -1,0 +1,92 @@
+// The inference commands use only the C API (include/deltallm.h); this is
+// their thin C++ convenience layer: owning handles and status checks that
+// turn an error into a dllm::Error with the library's message.
+#pragma once
+#include <deltallm.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/error.h"
+
+namespace dllm::cli {
+
+inline void check(deltallm_status st) {
+  if (st != DELTALLM_OK) throw Error(deltallm_last_error());
+}
+
+struct ModelDeleter {
+  void operator()(deltallm_model* m) const { deltallm_model_free(m); }
+};
+struct ContextDeleter {
+  void operator()(deltallm_context* c) const { deltallm_context_free(c); }
+};
+struct SamplerDeleter {
+  void operator()(deltallm_sampler* s) const { deltallm_sampler_free(s); }
+};
+struct DetokenizerDeleter {
+  void operator()(deltallm_detokenizer* d) const { deltallm_detokenizer_free(d); }
+};
+using ModelPtr = std::unique_ptr<deltallm_model, ModelDeleter>;
+using ContextPtr = std::unique_ptr<deltallm_context, ContextDeleter>;
+using SamplerPtr = std::unique_ptr<deltallm_sampler, SamplerDeleter>;
+using DetokenizerPtr = std::unique_ptr<deltallm_detokenizer, DetokenizerDeleter>;
+
+inline ModelPtr load_model(const std::string& path, bool vocab_only = false) {
+  deltallm_model_params p = deltallm_model_default_params();
+  p.vocab_only = vocab_only;
+  deltallm_model* m = nullptr;
+  check(deltallm_model_load(path.c_str(), &p, &m));
+  return ModelPtr(m);
+}
+
+inline deltallm_model_info model_info(const deltallm_model* m) {
+  deltallm_model_info info{};
+  info.size = sizeof info;
+  check(deltallm_model_get_info(m, &info));
+  return info;
+}
+
+inline deltallm_vocab_info vocab_info(const deltallm_model* m) {
+  deltallm_vocab_info info{};
+  info.size = sizeof info;
+  check(deltallm_model_get_vocab_info(m, &info));
+  return info;
+}
+
+inline std::vector<int32_t> tokenize(const deltallm_model* m, const std::string& text, uint32_t flags) {
+  size_t n = 0;
+  std::vector<int32_t> ids(text.size() + 8);
+  deltallm_status st = deltallm_tokenize(m, text.data(), text.size(), flags, ids.data(), ids.size(), &n);
+  if (st == DELTALLM_ERR_BUFFER_TOO_SMALL) {
+    ids.resize(n);
+    st = deltallm_tokenize(m, text.data(), text.size(), flags, ids.data(), ids.size(), &n);
+  }
+  check(st);
+  ids.resize(n);
+  return ids;
+}
+
+inline std::string memory_plan(const deltallm_context* c) {
+  const char* text = nullptr;
+  check(deltallm_context_memory_plan(c, &text));
+  return text;
+}
+
+// Evaluates tokens of sequence 0 at positions [pos0, pos0 + n), logits for the last only.
+// Returns false when the abort callback stopped it.
+inline bool decode_run(deltallm_context* c, const int32_t* tokens, size_t n, int64_t pos0) {
+  std::vector<int64_t> pos(n);
+  for (size_t i = 0; i < n; ++i) pos[i] = pos0 + int64_t(i);
+  deltallm_batch b = deltallm_batch_default_params();
+  b.n_tokens = int32_t(n);
+  b.tokens = tokens;
+  b.pos = pos.data();
+  const deltallm_status st = deltallm_decode(c, &b);
+  if (st == DELTALLM_ERR_ABORTED) return false;
+  check(st);
+  return true;
+}
+
+}  // namespace dllm::cli
