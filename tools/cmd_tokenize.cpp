@@ -1,5 +1,7 @@
 // deltallm tokenize: text -> token ids through a GGUF file's own tokenizer.
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -76,13 +78,14 @@ int cmd_tokenize(int argc, char** argv) {
       "BOS/EOS are added when the file says so (tokenizer.ggml.add_bos_token / add_eos_token).",
       "deltallm tokenize"};
   std::string model_path, file_path, text;
-  bool ids_only = false, no_parse_special = false, jsonl = false;
+  bool ids_only = false, no_parse_special = false, jsonl = false, stats = false;
   app.add_option("-m,--model", model_path, "GGUF file")->required();
   app.add_option("-f,--file", file_path, "read the text from this file (verbatim, to end of file)");
   app.add_flag("--ids-only", ids_only, "print only [id, id, ...] on one line");
   app.add_flag("--no-parse-special", no_parse_special,
                "treat control-token texts in the input as plain text (user-defined tokens still match)");
   app.add_flag("--jsonl", jsonl, "input lines are JSON strings; print one JSON array of ids per line");
+  app.add_flag("--stats", stats, "print load time, bytes, tokens and MB/s to stderr");
   auto* text_opt = app.add_option("text", text, "text to tokenize");
   if (!parse_args(app, argc, argv)) return 0;
 
@@ -99,9 +102,25 @@ int cmd_tokenize(int argc, char** argv) {
     input = read_all(std::cin);
   }
 
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
   const auto file = GgufFile::open(model_path);
   const auto tok = Tokenizer::from_gguf(*file);
   const bool parse_special = !no_parse_special;
+  const auto t1 = Clock::now();
+  const std::clock_t c1 = std::clock();
+  size_t n_tokens = 0;
+  auto report = [&] {
+    if (!stats) return;
+    const double load = std::chrono::duration<double>(t1 - t0).count();
+    const double enc = std::chrono::duration<double>(Clock::now() - t1).count();
+    const double cpu = double(std::clock() - c1) / CLOCKS_PER_SEC;
+    std::fprintf(stderr,
+                 "load %.3f s; %zu bytes -> %zu tokens (%.2f bytes/token) in %.3f s wall, %.3f s CPU: %.1f MB/s "
+                 "wall, %.1f MB/s CPU\n",
+                 load, input.size(), n_tokens, n_tokens ? double(input.size()) / n_tokens : 0.0, enc, cpu,
+                 enc > 0 ? input.size() / enc / 1e6 : 0.0, cpu > 0 ? input.size() / cpu / 1e6 : 0.0);
+  };
 
   if (jsonl) {
     size_t line_no = 0, pos = 0;
@@ -126,6 +145,7 @@ int cmd_tokenize(int argc, char** argv) {
       } catch (const Error& e) {
         fail("--jsonl input line ", line_no, ": ", e.what());
       }
+      n_tokens += ids.size();
       out += '[';
       for (size_t i = 0; i < ids.size(); ++i) {
         if (i) out += ',';
@@ -138,10 +158,13 @@ int cmd_tokenize(int argc, char** argv) {
       }
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
+    report();
     return 0;
   }
 
   const std::vector<int32_t> ids = tok->encode_prompt(input, parse_special);
+  n_tokens = ids.size();
+  report();
   if (ids_only || ids.empty()) {
     print_ids(ids, ", ");
     return 0;

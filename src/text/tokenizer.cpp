@@ -1,9 +1,11 @@
 #include "text/tokenizer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <unordered_map>
 
 #include "text/tokenizer_bpe.h"
+#include "text/tokenizer_index.h"
 #include "text/tokenizer_pretok.h"
 #include "text/tokenizer_special.h"
 #include "text/unicode.h"
@@ -79,6 +81,7 @@ struct Tokenizer::Impl {
   SpecialMatcher special;
   std::unique_ptr<RegexSplitter> splitter;
   std::unique_ptr<BpeModel> bpe;
+  uint64_t uid = 0;  // tells the per-thread word caches of tokenizers apart
 
   int32_t n() const { return static_cast<int32_t>(text.size()); }
   void check_id(int32_t id) const {
@@ -147,8 +150,6 @@ std::unique_ptr<Tokenizer> Tokenizer::from_spec(const VocabSpec& spec) {
 
   // End of generation (§6.1). Known end texts that are USER_DEFINED become
   // CONTROL, as llama.cpp does, so they are hidden and need parse_special.
-  std::unordered_map<std::string_view, int32_t> first_by_text;
-  for (size_t i = 0; i < n; ++i) first_by_text.emplace(im->text[i], static_cast<int32_t>(i));
   std::vector<int32_t> eog;
   for (int32_t id : {im->eos, im->eot, im->eom}) {
     if (id >= 0) eog.push_back(id);
@@ -168,11 +169,10 @@ std::unique_ptr<Tokenizer> Tokenizer::from_spec(const VocabSpec& spec) {
   }
   if (im->eot < 0) {
     for (const char* e : kEotTexts) {
-      auto it = first_by_text.find(e);
-      if (it != first_by_text.end() && im->type[it->second] == TokenType::Control) {
-        im->eot = it->second;
-        break;
+      for (size_t i = 0; i < n && im->eot < 0; ++i) {
+        if (im->type[i] == TokenType::Control && im->text[i] == e) im->eot = static_cast<int32_t>(i);
       }
+      if (im->eot >= 0) break;
     }
   }
   std::sort(eog.begin(), eog.end());
@@ -221,11 +221,7 @@ std::unique_ptr<Tokenizer> Tokenizer::from_spec(const VocabSpec& spec) {
   }
 
   // Merges: "left right", split at the first space after position 0.
-  std::unordered_map<std::string_view, int32_t> normal_by_text;
-  normal_by_text.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (mergeable[i]) normal_by_text.emplace(im->text[i], static_cast<int32_t>(i));
-  }
+  const TextIndex normal_by_text(im->text, mergeable);
   std::vector<BpeModel::Merge> merges;
   merges.reserve(spec.merges.size());
   std::string joined;
@@ -236,24 +232,51 @@ std::unique_ptr<Tokenizer> Tokenizer::from_spec(const VocabSpec& spec) {
     const std::string_view left(m.data(), sp), right(m.data() + sp + 1, m.size() - sp - 1);
     joined.assign(left);
     joined.append(right);
-    auto l = normal_by_text.find(left), rt = normal_by_text.find(right), j = normal_by_text.find(joined);
-    if (l == normal_by_text.end() || rt == normal_by_text.end() || j == normal_by_text.end()) {
-      fail("merge ", r, " '", m, "' uses or makes a token that is not in the vocabulary");
-    }
-    merges.push_back({l->second, rt->second, j->second});
+    const int32_t l = normal_by_text.find(left), rt = normal_by_text.find(right), j = normal_by_text.find(joined);
+    if (l < 0 || rt < 0 || j < 0) fail("merge ", r, " '", m, "' uses or makes a token that is not in the vocabulary");
+    merges.push_back({l, rt, j});
   }
   im->splitter = std::make_unique<RegexSplitter>(pre_type_hf_regex(im->pre));
   im->bpe = std::make_unique<BpeModel>(im->piece, mergeable, merges, pre_type_ignores_merges(im->pre));
+  static std::atomic<uint64_t> next_uid{1};
+  im->uid = next_uid.fetch_add(1);
   return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(im)));
 }
 
 Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Tokenizer::~Tokenizer() = default;
 
+namespace {
+
+// Pre-token -> ids, per thread and per tokenizer (BPE of a word is a pure
+// function of its bytes; natural text repeats words, as Hugging Face's BPE
+// cache exploits). Ids live in one arena; the whole cache is dropped when it
+// grows past its limits.
+struct WordCache {
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  static constexpr size_t kMaxWordBytes = 48;
+  static constexpr size_t kMaxWords = 1 << 16;
+  uint64_t owner = 0;
+  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>, Hash, std::equal_to<>> index;  // -> (offset, count)
+  std::vector<int32_t> ids;
+  void reset(uint64_t uid) {
+    owner = uid;
+    index.clear();
+    ids.clear();
+  }
+};
+
+}  // namespace
+
 void Tokenizer::Impl::encode_fragment(std::string_view frag, std::vector<int32_t>& out) const {
   if (frag.empty()) return;
   thread_local std::string normalized;
   thread_local std::vector<RegexSplitter::Piece> pieces;
+  thread_local WordCache cache;
+  if (cache.owner != uid || cache.index.size() >= WordCache::kMaxWords) cache.reset(uid);
   std::string_view s = frag;
   if (pre_type_uses_nfc(pre)) {
     normalized.clear();
@@ -262,7 +285,24 @@ void Tokenizer::Impl::encode_fragment(std::string_view frag, std::vector<int32_t
   }
   pieces.clear();
   splitter->split(s, pieces);
-  for (const auto& p : pieces) bpe->encode_word(s.substr(p.begin, p.end - p.begin), out);
+  for (const auto& p : pieces) {
+    const std::string_view word = s.substr(p.begin, p.end - p.begin);
+    if (word.size() > WordCache::kMaxWordBytes) {
+      bpe->encode_word(word, out);
+      continue;
+    }
+    auto it = cache.index.find(word);
+    if (it != cache.index.end()) {
+      out.insert(out.end(), cache.ids.begin() + it->second.first,
+                 cache.ids.begin() + it->second.first + it->second.second);
+      continue;
+    }
+    const size_t before = out.size();
+    bpe->encode_word(word, out);
+    const auto off = static_cast<uint32_t>(cache.ids.size());
+    cache.ids.insert(cache.ids.end(), out.begin() + static_cast<ptrdiff_t>(before), out.end());
+    cache.index.emplace(std::string(word), std::make_pair(off, static_cast<uint32_t>(out.size() - before)));
+  }
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special) const {

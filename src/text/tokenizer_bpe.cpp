@@ -41,10 +41,10 @@ BpeModel::BpeModel(const std::vector<std::string>& raw, const std::vector<bool>&
       int32_t& b = byte_id_[static_cast<uint8_t>(raw[i][0])];
       if (b < 0) b = static_cast<int32_t>(i);
     }
-    if (ignore_merges_) whole_.emplace(raw[i], static_cast<int32_t>(i));
   }
+  if (ignore_merges_) whole_ = std::make_unique<TextIndex>(raw, mergeable);
   size_t cap = 16;
-  while (cap < 2 * merges.size() + 2) cap *= 2;
+  while (cap * 5 < merges.size() * 8 + 8) cap *= 2;  // load <= 5/8: a smaller table misses cache less
   slots_.assign(cap, Slot{kEmpty, 0, 0});
   mask_ = cap - 1;
   shift_ = 64 - __builtin_ctzll(cap);
@@ -72,9 +72,9 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) con
     return;
   }
   if (ignore_merges_) {
-    auto it = whole_.find(std::string(word));
-    if (it != whole_.end()) {
-      out.push_back(it->second);
+    const int32_t id = whole_->find(word);
+    if (id >= 0) {
+      out.push_back(id);
       return;
     }
   }

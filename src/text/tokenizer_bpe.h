@@ -5,15 +5,18 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <memory>
 #include <vector>
+
+#include "text/tokenizer_index.h"
 
 namespace dllm {
 
 class BpeModel {
  public:
   // raw[i]: the bytes of token i; only tokens with mergeable[i] (NORMAL ones)
-  // take part. merges: (left id, right id, merged id), index = rank; a pair
+  // take part. `raw` must outlive the model (ignore_merges looks words up in
+  // it). merges: (left id, right id, merged id), index = rank; a pair
   // listed twice keeps its first (lowest) rank.
   struct Merge {
     int32_t left, right, result;
@@ -43,12 +46,12 @@ class BpeModel {
     }
   }
 
-  std::vector<Slot> slots_;  // open addressing, linear probing, load <= 1/2
+  std::vector<Slot> slots_;  // open addressing, linear probing, load <= 5/8
   size_t mask_ = 0;
   int shift_ = 64;
   int32_t byte_id_[256];  // token of each single byte, -1 if none
   bool ignore_merges_;
-  std::unordered_map<std::string, int32_t> whole_;  // raw bytes -> id (ignore_merges only)
+  std::unique_ptr<TextIndex> whole_;  // raw bytes -> id (ignore_merges only)
 };
 
 }  // namespace dllm

@@ -4,7 +4,9 @@
 #include <pcre2.h>
 #include <utf8proc.h>
 
-#include <mutex>
+#include <vector>
+
+#include "text/unicode.h"
 
 #include "util/error.h"
 
@@ -57,8 +59,12 @@ struct CategoryExtras {
   std::string L, N, M;  // "\x{A}-\x{B}..." members, possibly empty
 };
 
-std::string extra_ranges(const char* prop, std::initializer_list<utf8proc_category_t> cats) {
-  const std::string pat = str_cat("\\p{", prop, "}");
+// Appends to `out` the members ("\\x{A}-\\x{B}...") of `cps` (ascending)
+// that PCRE2's \p{prop} does not match.
+void add_unknown(const char* prop, const std::vector<int32_t>& cps, std::string& out) {
+  // Possessive and anchored: one call walks a whole run of characters and
+  // stops at the first one PCRE2 does not put in the category.
+  const std::string pat = str_cat("\\p{", prop, "}*+");
   int err = 0;
   PCRE2_SIZE off = 0;
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pat.data()), pat.size(),
@@ -66,45 +72,66 @@ std::string extra_ranges(const char* prop, std::initializer_list<utf8proc_catego
   if (!code) fail("cannot compile ", pat, ": ", pcre2_message(err));
   const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
   pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
-  std::string out;
-  int64_t run_start = -1, run_end = -1;
-  auto flush = [&] {
-    if (run_start < 0) return;
-    out += str_cat("\\x{", std::hex, run_start, "}");
-    if (run_end > run_start) out += str_cat("-\\x{", std::hex, run_end, "}");
-    run_start = run_end = -1;
-  };
-  for (int32_t c = 0x80; c <= 0x10FFFF; ++c) {
-    if (c >= 0xD800 && c <= 0xDFFF) continue;
-    const utf8proc_category_t cat = utf8proc_category(c);
-    bool want = false;
-    for (auto k : cats) want = want || cat == k;
-    if (!want) continue;
-    uint8_t buf[4];
-    const auto len = utf8proc_encode_char(c, buf);
-    const int rc = jit ? pcre2_jit_match(code, buf, static_cast<PCRE2_SIZE>(len), 0, 0, md, nullptr)
-                       : pcre2_match(code, buf, static_cast<PCRE2_SIZE>(len), 0, 0, md, nullptr);
-    if (rc >= 0) continue;
+  int64_t run_start = -1, run_end = -1;  // current range of unknown code points
+  auto add = [&](int64_t c) {
     if (run_start >= 0 && run_end == c - 1) {
       run_end = c;
-    } else {
-      flush();
-      run_start = run_end = c;
+      return;
     }
+    if (run_start >= 0) {
+      out += str_cat("\\x{", std::hex, run_start, "}");
+      if (run_end > run_start) out += str_cat("-\\x{", std::hex, run_end, "}");
+    }
+    run_start = run_end = c;
+  };
+  std::string text;
+  for (int32_t c : cps) {
+    uint8_t buf[4];
+    text.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(utf8proc_encode_char(c, buf)));
   }
-  flush();
+  PCRE2_SIZE pos = 0;
+  size_t k = 0;  // index in cps of the character at byte `pos`
+  while (pos < text.size()) {
+    const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+    const int rc = jit ? pcre2_jit_match(code, subject, text.size(), pos, 0, md, nullptr)
+                       : pcre2_match(code, subject, text.size(), pos, 0, md, nullptr);
+    if (rc < 0) fail("PCRE2 failed while checking \\p{", prop, "}: ", pcre2_message(rc));
+    const PCRE2_SIZE end = pcre2_get_ovector_pointer(md)[1];
+    while (pos < end) pos += static_cast<PCRE2_SIZE>(utf8_seq_len(static_cast<uint8_t>(text[pos]))), ++k;
+    if (pos >= text.size()) break;
+    add(cps[k]);  // PCRE2 stopped here: a character it does not know
+    pos += static_cast<PCRE2_SIZE>(utf8_seq_len(static_cast<uint8_t>(text[pos])));
+    ++k;
+  }
+  add(-2);  // flush
   pcre2_match_data_free(md);
   pcre2_code_free(code);
-  return out;
 }
 
 const CategoryExtras& category_extras() {
   static const CategoryExtras extras = [] {
+    // One pass over the planes that hold letters, marks and digits (0-3 and
+    // the variation selectors of plane 14; the others are unassigned or
+    // private use).
+    std::vector<int32_t> l, n, m;
+    auto visit = [&](int32_t lo, int32_t hi) {
+      for (int32_t c = lo; c < hi; ++c) {
+        if (c >= 0xD800 && c <= 0xDFFF) continue;
+        switch (utf8proc_category(c)) {
+          case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+          case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: l.push_back(c); break;
+          case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: n.push_back(c); break;
+          case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: m.push_back(c); break;
+          default: break;
+        }
+      }
+    };
+    visit(0x80, 0x40000);
+    visit(0xE0000, 0xE1000);
     CategoryExtras e;
-    e.L = extra_ranges("L", {UTF8PROC_CATEGORY_LU, UTF8PROC_CATEGORY_LL, UTF8PROC_CATEGORY_LT,
-                             UTF8PROC_CATEGORY_LM, UTF8PROC_CATEGORY_LO});
-    e.N = extra_ranges("N", {UTF8PROC_CATEGORY_ND, UTF8PROC_CATEGORY_NL, UTF8PROC_CATEGORY_NO});
-    e.M = extra_ranges("M", {UTF8PROC_CATEGORY_MN, UTF8PROC_CATEGORY_MC, UTF8PROC_CATEGORY_ME});
+    add_unknown("L", l, e.L);
+    add_unknown("N", n, e.N);
+    add_unknown("M", m, e.M);
     return e;
   }();
   return extras;

@@ -4,6 +4,8 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 
 #include "util/error.h"
 
@@ -140,19 +142,46 @@ size_t utf8_append_complete(std::string& out, std::string_view s) {
   return i;
 }
 
-void utf8_nfc_append(std::string& out, std::string_view s) {
-  // Lead bytes below 0xCC only start code points below U+0300.
-  bool simple = true;
-  for (unsigned char c : s) {
-    if (c >= 0xCC) {
-      simple = false;
-      break;
+namespace {
+
+// Code points before which NFC can always cut text: NFC(a + b) == NFC(a) +
+// NFC(b) whenever b starts with one. They have combining class 0, are never
+// the second part of a composition, and are unchanged by NFC on their own
+// (Unicode's NFC_Quick_Check = Yes with ccc = 0). Built once from utf8proc.
+struct NfcBoundaries {
+  std::vector<uint64_t> bits;  // [0x110000 / 64]
+  NfcBoundaries() : bits(0x110000 / 64, 0) {
+    for (int32_t c = 0; c < 0x110000; ++c) {
+      if (c >= 0xD800 && c <= 0xDFFF) continue;
+      const utf8proc_property_t* p = utf8proc_get_property(c);
+      if (p->combining_class != 0) continue;
+      // utf8proc marks the second part of a composition with comb_index >=
+      // 0x8000; Hangul V and T jamo compose algorithmically.
+      if (p->comb_index != UINT16_MAX && p->comb_index >= 0x8000) continue;
+      if ((c >= 0x1161 && c <= 0x1175) || (c >= 0x11A8 && c <= 0x11C2)) continue;
+      if (p->decomp_seqindex != UINT16_MAX && p->decomp_type == 0) {
+        // Canonically decomposable: safe only if NFC gives it back (not a
+        // singleton, an exclusion or a non-starter decomposition).
+        uint8_t buf[4];
+        const auto len = utf8proc_encode_char(c, buf);
+        utf8proc_uint8_t* dst = nullptr;
+        const auto r = utf8proc_map(buf, len, &dst, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+        const bool same = r == len && std::memcmp(dst, buf, static_cast<size_t>(len)) == 0;
+        std::free(dst);
+        if (!same) continue;
+      }
+      bits[static_cast<size_t>(c) >> 6] |= 1ull << (c & 63);
     }
   }
-  if (simple) {
-    out.append(s);
-    return;
-  }
+  bool safe(uint32_t c) const { return (bits[c >> 6] >> (c & 63)) & 1; }
+};
+
+const NfcBoundaries& nfc_boundaries() {
+  static const NfcBoundaries b;
+  return b;
+}
+
+void nfc_region(std::string& out, std::string_view s) {
   utf8proc_uint8_t* dst = nullptr;
   const utf8proc_ssize_t r =
       utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()),
@@ -160,6 +189,45 @@ void utf8_nfc_append(std::string& out, std::string_view s) {
   if (r < 0) fail("NFC normalization failed: ", utf8proc_errmsg(r));
   out.append(reinterpret_cast<const char*>(dst), static_cast<size_t>(r));
   std::free(dst);
+}
+
+}  // namespace
+
+void utf8_nfc_append(std::string& out, std::string_view s) {
+  // Lead bytes below 0xCC only start code points below U+0300, all of which
+  // are NFC boundaries: the common case needs no look at the table.
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n && static_cast<uint8_t>(s[i]) < 0xCC) ++i;
+  if (i == n) {
+    out.append(s);
+    return;
+  }
+  // Only the runs of non-boundary characters, with the character before each
+  // (it may compose with them), go through utf8proc.
+  const NfcBoundaries& nb = nfc_boundaries();
+  size_t done = 0;                       // s[0, done) is in out
+  size_t region = std::string_view::npos;  // start of a run that needs utf8proc
+  size_t prev = 0;                       // start of the previous character
+  i = 0;
+  while (i < n) {
+    const size_t start = i;
+    const uint32_t c = utf8_next(s, i);
+    if (nb.safe(c)) {
+      if (region != std::string_view::npos) {
+        nfc_region(out, s.substr(region, start - region));
+        done = start;
+        region = std::string_view::npos;
+      }
+    } else if (region == std::string_view::npos) {
+      region = start > 0 ? prev : 0;
+      out.append(s, done, region - done);
+      done = region;
+    }
+    prev = start;
+  }
+  if (region != std::string_view::npos) nfc_region(out, s.substr(region));
+  else out.append(s, done, n - done);
 }
 
 std::string utf8_nfc(std::string_view s) {

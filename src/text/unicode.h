@@ -50,9 +50,9 @@ void utf8_append_lossy(std::string& out, std::string_view s);
 // character that more bytes could still complete.
 size_t utf8_append_complete(std::string& out, std::string_view s);
 
-// Unicode NFC of valid UTF-8 (utf8proc). Text whose code points are all below
-// U+0300 is returned unchanged without calling utf8proc: no such character
-// decomposes or combines, so it is already NFC.
+// Unicode NFC of valid UTF-8 (utf8proc). Only the runs of characters that
+// can change or combine (with the character before each run) go through
+// utf8proc; text below U+0300 is copied as is.
 std::string utf8_nfc(std::string_view s);
 // Appends NFC(s) to out; same contract as utf8_nfc.
 void utf8_nfc_append(std::string& out, std::string_view s);
