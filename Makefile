@@ -1,5 +1,5 @@
 # deltallm — the two commands:
-#   make demo   build, generate a demo model, run it
+#   make demo   build, generate a demo model, generate text with it
 #   make test   build (Release + ASan/UBSan), run every test
 # Both install their Debian dependencies first when they are missing.
 
@@ -7,19 +7,25 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ABS_BUILD  := $(abspath $(BUILD))
 
-# Build and test dependencies, all from Debian.
-DEB_PACKAGES := cmake ninja-build g++ make pkg-config git \
+# Build and test dependencies, all from Debian. (cargo/rustc are the
+# machine's own, not Debian's; node/npm too.)
+DEB_PACKAGES := cmake ninja-build g++ make pkg-config git tmux \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev \
-  libpcre2-dev libutf8proc-dev python3 python3-numpy python3-jinja2
+  libpcre2-dev libutf8proc-dev python3 python3-numpy python3-jinja2 \
+  libclang-dev librust-bindgen-dev librust-cmake-dev
 
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release
+# Tests find the pinned npm oracles (tokenizer, Qwen3 template) here.
+TEST_ENV := DELTALLM_NPM_ORACLE=$(ABS_BUILD)/npm-oracle
 
-.PHONY: all build deps demo test test-release test-asan asan clean
+.PHONY: all build deps demo test test-release test-asan test-bindings asan npm-oracle install clean
 
 all: build
 
 deps:
+	@echo "== phase: dependencies"
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
@@ -27,28 +33,44 @@ deps:
 	fi
 
 build: deps
+	@echo "== phase: Release build"
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 	@echo "deltallm is at $(BUILD)/bin/deltallm"
 
 asan: deps
+	@echo "== phase: ASan+UBSan build"
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDELTALLM_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 demo: build
+	@echo "== phase: demo"
 	@mkdir -p demo
 	$(BUILD)/bin/deltallm make-model --arch qwen35 --preset tiny --seed 1 -o demo/qwen35-tiny.gguf
 	$(BUILD)/bin/deltallm gguf demo/qwen35-tiny.gguf
+	@echo "-- generating text (random weights: expect gibberish) --"
+	$(BUILD)/bin/deltallm run -m demo/qwen35-tiny.gguf -p "The quick brown fox" -n 48 --seed 42
 
-test-release: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+npm-oracle: build
+	@echo "== phase: npm test oracles (pinned)"
+	sh tests/scripts/tokenizer_oracle/setup.sh $(BUILD)
+
+test-release: build npm-oracle
+	@echo "== phase: Release tests"
+	cd $(BUILD) && $(TEST_ENV) ctest --output-on-failure -j $(JOBS)
 
 # The sanitizer run covers the unit and tiny-model tests (label "slow" excluded).
-test-asan: asan
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+test-asan: asan npm-oracle
+	@echo "== phase: ASan+UBSan tests"
+	cd $(ASAN_BUILD) && $(TEST_ENV) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE slow
 
-test: test-release test-asan
+test-bindings: build
+	@echo "== phase: bindings (Rust, Python)"
+	$(MAKE) -s bindings-test BUILD=$(BUILD)
+
+test: test-release test-asan test-bindings
+	@echo "== phase: all tests passed"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo
