@@ -24,6 +24,9 @@ class LoopContext : public Object, public std::enable_shared_from_this<LoopConte
   explicit LoopContext(std::vector<Value> items) : items(std::move(items)) {}
   void set_index(size_t i) { i_ = i; }
   std::string type_name() const override { return "LoopContext"; }
+  std::optional<std::string> str() const override {
+    return str_cat("<LoopContext ", i_ + 1, "/", items.size(), ">");
+  }
 
   Value get_attr(std::string_view name) const override {
     const int64_t n = static_cast<int64_t>(items.size());

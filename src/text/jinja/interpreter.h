@@ -122,6 +122,10 @@ class Macro : public Object {
       : def_(def), name_(std::move(name)), closure_(std::move(closure)) {}
   std::string type_name() const override { return "Macro"; }
   bool callable() const override { return true; }
+  // Jinja2 prints <Macro 'name'>; a call block's caller is anonymous.
+  std::optional<std::string> str() const override {
+    return name_ == "caller" && def_->kind == StmtKind::kCallBlock ? "<Macro anonymous>" : "<Macro '" + name_ + "'>";
+  }
   Value call(Interpreter& in, CallArgs& args) const override { return in.call_macro(*def_, name_, closure_, args); }
 
  private:

@@ -192,7 +192,7 @@ Value str_method(Interpreter& in, const Value& self, const std::string& name, Ca
   }
   if (name == "isdigit" || name == "isdecimal" || name == "isnumeric") {
     Args a(name, ca, {});
-    return Value::boolean(all_chars(s, py_isdigit));
+    return Value::boolean(all_chars(s, name == "isdigit" ? py_isdigit : name == "isdecimal" ? py_isdecimal : py_isnumeric));
   }
   if (name == "isalpha") return Value::boolean(all_chars(s, py_isalpha));
   if (name == "isalnum") return Value::boolean(all_chars(s, py_isalnum));

@@ -116,11 +116,31 @@ bool py_isalpha(char32_t c) {
   }
 }
 
-bool py_isdigit(char32_t c) { return cat(c) == UTF8PROC_CATEGORY_ND; }
+bool py_isdecimal(char32_t c) { return cat(c) == UTF8PROC_CATEGORY_ND; }
+
+bool py_isdigit(char32_t c) {
+  if (py_isdecimal(c)) return true;
+  // Numeric_Type=Digit outside Nd: superscripts, subscripts, circled and
+  // parenthesised digits (UnicodeData.txt field 7 without field 6).
+  static const char32_t kDigitRanges[][2] = {
+      {0xB2, 0xB3},       {0xB9, 0xB9},       {0x1369, 0x1371},   {0x19DA, 0x19DA},   {0x2070, 0x2070},
+      {0x2074, 0x2079},   {0x2080, 0x2089},   {0x2460, 0x2468},   {0x2474, 0x247C},   {0x2488, 0x2490},
+      {0x24EA, 0x24EA},   {0x24F5, 0x24FD},   {0x24FF, 0x24FF},   {0x2776, 0x277E},   {0x2780, 0x2788},
+      {0x278A, 0x2792},   {0x10A40, 0x10A43}, {0x10E60, 0x10E68}, {0x11052, 0x1105A}, {0x1F100, 0x1F10A}};
+  for (const auto& r : kDigitRanges)
+    if (c >= r[0] && c <= r[1]) return true;
+  return false;
+}
+
+bool py_isnumeric(char32_t c) {
+  auto k = cat(c);
+  return k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_NL || k == UTF8PROC_CATEGORY_NO || py_isdigit(c);
+}
 
 bool py_isalnum(char32_t c) {
   auto k = cat(c);
-  return py_isalpha(c) || k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_NL || k == UTF8PROC_CATEGORY_NO;
+  return py_isalpha(c) || k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_NL || k == UTF8PROC_CATEGORY_NO ||
+         py_isdigit(c);
 }
 
 bool py_iscased(char32_t c) {

@@ -21,7 +21,9 @@ bool py_isspace(char32_t c);
 // Python str.isprintable() for one code point.
 bool py_isprintable(char32_t c);
 bool py_isalpha(char32_t c);
-bool py_isdigit(char32_t c);  // Unicode decimal digits (str.isdigit is close enough for Nd)
+bool py_isdecimal(char32_t c);  // category Nd
+bool py_isdigit(char32_t c);    // Nd and the other Numeric_Type=Digit characters (superscripts ...)
+bool py_isnumeric(char32_t c);  // N* (CJK ideographic numerals are not included)
 bool py_isalnum(char32_t c);
 bool py_iscased(char32_t c);   // Lu, Ll, Lt
 bool py_islower_cp(char32_t c);
