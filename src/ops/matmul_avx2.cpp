@@ -71,6 +71,7 @@ struct FloatKernel {
       __m256 xv[MT];
       for (int j = 0; j < MT; ++j) xv[j] = _mm256_loadu_ps(x[j] + k);
       for (int r = 0; r < NT; ++r) {
+        prefetch(w[r] + NT * W.row_stride + k * (T == GgmlType::F32 ? 4 : 2));
         const __m256 wv = load8<T>(w[r], k);
         for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_fmadd_ps(wv, xv[j], acc[r][j]);
       }

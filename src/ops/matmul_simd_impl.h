@@ -30,6 +30,14 @@ inline float f16_at(const uint8_t* p) {
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
+// Decode streams the weights once; the hardware prefetcher alone leaves the
+// kernels waiting for memory (measured: ~2x slower), so each tile asks for the
+// bytes of the NEXT tile of rows at the offset it is reading now.
+inline void prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
+inline void prefetch_bytes(const uint8_t* p, size_t n) {
+  for (size_t o = 0; o < n; o += 64) prefetch(p + o);
+}
+
 inline __m256i dot_signed(__m256i wq, __m256i av) {
   return Dot::dot(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(av, wq));
 }
@@ -92,6 +100,7 @@ struct Q8_0Kernel {
       __m256 dw[NT];
       for (int r = 0; r < NT; ++r) {
         const uint8_t* blk = w[r] + 34 * b;
+        prefetch(blk + NT * W.row_stride);
         dw[r] = _mm256_set1_ps(f16_at(blk));
         wq[r] = load256(blk + 2);
         wabs[r] = _mm256_sign_epi8(wq[r], wq[r]);
@@ -154,6 +163,7 @@ struct Q4_KKernel {
       const int8_t* ab = a + 256 * sb;
       for (int r = 0; r < NT; ++r) {
         const uint8_t* blk = w[r] + 144 * sb;
+        prefetch_bytes(blk + NT * W.row_stride, 144);
         __m256 sc, mn;
         q4k_scales_mins(blk + 4, &sc, &mn);
         const __m256 S = _mm256_mul_ps(sc, _mm256_mul_ps(_mm256_set1_ps(f16_at(blk)), dav));
@@ -209,6 +219,7 @@ struct Q6_KKernel {
       const int8_t* ab = a + 256 * sb;
       for (int r = 0; r < NT; ++r) {
         const uint8_t* blk = w[r] + 210 * sb;
+        prefetch_bytes(blk + NT * W.row_stride, 210);
         const __m256 d = _mm256_set1_ps(f16_at(blk + 208));
         const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192));
         const __m256 sc0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8));
@@ -279,7 +290,9 @@ void rows_unpacked(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1
   constexpr bool MINS = T == GgmlType::Q4_1 || T == GgmlType::Q5_1 || T == GgmlType::Q2_K ||
                         T == GgmlType::Q4_K || T == GgmlType::Q5_K;
   const unpack::Row u = unpack::carve(tmp, W.cols);
+  const size_t rb = row_bytes(T, W.cols);
   for (int64_t n = n0; n < n1; ++n) {
+    if (n + 1 < n1) prefetch_bytes(W.data + size_t(n + 1) * W.row_stride, rb);
     e.fn(W.data + size_t(n) * W.row_stride, W.cols, u.q, u.dw, u.s16, u.mw16);
     int64_t m = m0;
     float out[MTP];
