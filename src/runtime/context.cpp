@@ -216,7 +216,8 @@ bool Context::decode(const std::vector<BatchEntry>& batch) {
   if (int64_t(batch.size()) > n_ctx_ * n_seq_)
     fail("decode: batch of ", batch.size(), " tokens is larger than the context (", n_ctx_, " x ", n_seq_, " seq)");
   // Validate everything first: nothing changes on a bad batch.
-  std::vector<int64_t> next(n_seq_, -1);  // next expected position per sequence in this batch
+  std::vector<int64_t>& next = next_pos_;  // next expected position per sequence in this batch
+  next.assign(n_seq_, -1);
   int n_out = 0;
   for (int i = 0; i < n; ++i) {
     const BatchEntry& b = batch[i];
@@ -234,16 +235,18 @@ bool Context::decode(const std::vector<BatchEntry>& batch) {
     n_out += b.logits ? 1 : 0;
   }
   // Restarts: a sequence whose first token in the batch is at position 0.
-  std::vector<bool> seen(n_seq_, false);
+  std::vector<char>& seen = seen_;
+  seen.assign(n_seq_, 0);
   for (const BatchEntry& b : batch) {
     if (seen[b.seq]) continue;
-    seen[b.seq] = true;
+    seen[b.seq] = 1;
     if (b.pos == 0) seq_clear(b.seq);
   }
   if (logits_.size() < size_t(n_out) * size_t(hp.n_vocab)) logits_.resize(size_t(n_out) * size_t(hp.n_vocab));
   n_out_ = n_out;
   // Output slot of each entry (in batch order).
-  std::vector<int> out_slot(n, -1);
+  std::vector<int>& out_slot = out_slot_;
+  out_slot.assign(n, -1);
   for (int i = 0, k = 0; i < n; ++i)
     if (batch[i].logits) out_slot[i] = k++;
 
@@ -258,7 +261,10 @@ bool Context::decode(const std::vector<BatchEntry>& batch) {
       return false;
     }
     const int len = std::min(n_batch_, n - start);
-    MicroBatch ub;
+    MicroBatch& ub = ub_;
+    ub.segments.clear();
+    ub.out_rows.clear();
+    ub.out_logits.clear();
     ub.n = len;
     ub.tokens = ub_tokens_.data();
     for (int j = 0; j < len; ++j) {

@@ -91,9 +91,13 @@ class Context {
   int n_out_ = 0;
   AbortFn abort_fn_ = nullptr;
   void* abort_data_ = nullptr;
-  // per-decode scratch, reused
+  // per-decode scratch, kept between calls so that decoding does not allocate
   std::vector<int> order_;
   std::vector<int32_t> ub_tokens_;
+  std::vector<int64_t> next_pos_;  // [n_seq]
+  std::vector<char> seen_;         // [n_seq]
+  std::vector<int> out_slot_;      // [batch size]
+  MicroBatch ub_;
 };
 
 }  // namespace dllm
