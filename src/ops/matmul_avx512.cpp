@@ -167,6 +167,49 @@ struct Unpacked512 {
   }
 };
 
+// --- decode: Q8_0 in place, two blocks per zmm ---------------------------------------
+
+struct Q8_0Decode512 {
+  template <int NT, int MT>
+  void tile(const Task& t, int64_t n, int64_t m) const {
+    static_assert(MT == 1, "decode kernel");
+    const WeightView& W = *t.W;
+    const ActRows& A = *t.A;
+    const int64_t nb = W.cols / 32;
+    const int8_t* a = A.qs_row(m);
+    const float* da = A.d_row(m);
+    const __m512i idx01 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const uint8_t* w[NT];
+    __m512 acc[NT];
+    for (int r = 0; r < NT; ++r) {
+      w[r] = W.data + size_t(n + r) * W.row_stride;
+      acc[r] = _mm512_setzero_ps();
+    }
+    for (int64_t b = 0; b < nb; b += 2) {
+      const bool both = b + 1 < nb;
+      const __m512i av = both ? _mm512_loadu_si512(a + 32 * b) : _mm512_zextsi256_si512(load256(a + 32 * b));
+      const __m512 d2 = pair_scales(da, b, both);
+      for (int r = 0; r < NT; ++r) {
+        const uint8_t* blk = w[r] + 34 * b;
+        prefetch(blk + NT * W.row_stride);
+        prefetch(blk + NT * W.row_stride + 64);
+        const __m256i lo = load256(blk + 2);
+        const __m512i wq = both ? _mm512_inserti64x4(_mm512_castsi256_si512(lo), load256(blk + 36), 1)
+                                : _mm512_zextsi256_si512(lo);
+        uint16_t h0, h1 = 0;
+        std::memcpy(&h0, blk, 2);
+        if (both) std::memcpy(&h1, blk + 34, 2);
+        const __m128 dw01 = _mm_cvtph_ps(_mm_cvtsi32_si128(int(uint32_t(h0) | uint32_t(h1) << 16)));
+        const __m512 dw = _mm512_permutexvar_ps(idx01, _mm512_castps128_ps512(dw01));
+        const __m512i as = _mm512_mask_sub_epi8(av, _mm512_movepi8_mask(wq), _mm512_setzero_si512(), av);
+        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(wq), as);
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, d2), acc[r]);
+      }
+    }
+    for (int r = 0; r < NT; ++r) t.Y[m * t.ldy + n + r] = _mm512_reduce_add_ps(acc[r]);
+  }
+};
+
 // Unpacks two weight rows at a time into this thread's scratch, then runs them
 // against 4 activation rows at a time.
 template <GgmlType T>
@@ -221,7 +264,7 @@ RowsFn avx512_rows(GgmlType t) {
     case GgmlType::F32: return rows_direct<FloatKernel<GgmlType::F32>, 4>;
     case GgmlType::F16: return rows_direct<FloatKernel<GgmlType::F16>, 4>;
     case GgmlType::BF16: return rows_direct<FloatKernel<GgmlType::BF16>, 4>;
-    case GgmlType::Q8_0: return rows_int8<GgmlType::Q8_0, Q8_0Kernel>;
+    case GgmlType::Q8_0: return rows_int8<GgmlType::Q8_0, Q8_0Decode512>;
     case GgmlType::Q4_0: return rows_int8<GgmlType::Q4_0, void>;
     case GgmlType::Q4_1: return rows_int8<GgmlType::Q4_1, void>;
     case GgmlType::Q5_0: return rows_int8<GgmlType::Q5_0, void>;

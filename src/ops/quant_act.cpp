@@ -34,17 +34,37 @@ inline float rne(float v) {
   return (v + kMagic) - kMagic;
 }
 
-// x*scale -> int8 in [-127, 127]. NaN lands on -127 instead of being UB.
+// x*scale -> int8 in [-127, 127]; NaN -> 0 (never UB). Plain compares so
+// that the loops vectorize.
 inline int8_t to_q8(float v) {
-  v = std::fmax(-127.0f, std::fmin(127.0f, rne(v)));
+  v = rne(v);
+  v = v > 127.0f ? 127.0f : v;
+  v = v < -127.0f ? -127.0f : v;
+  v = v == v ? v : 0.0f;
   return static_cast<int8_t>(static_cast<int>(v));
+}
+
+// max |x| through the bit patterns: for non-negative floats they order like
+// int32, which vectorizes (a float max with NaN semantics does not). A NaN
+// input yields a NaN scale, and every quant of that block becomes 0.
+inline float abs_max(const float* x, int n) {
+  int32_t m = 0;
+  for (int i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, x + i, 4);
+    const int32_t a = static_cast<int32_t>(u & 0x7fffffffu);
+    m = a > m ? a : m;
+  }
+  float f;
+  std::memcpy(&f, &m, 4);
+  return f;
 }
 
 void sums16(const int8_t* qs, int64_t K, const float* d, int16_t* sum16, float* dsum16) {
   for (int64_t g = 0; g < K / 16; ++g) {
-    int s = 0;
-    for (int i = 0; i < 16; ++i) s += qs[16 * g + i];
-    sum16[g] = static_cast<int16_t>(s);
+    int16_t s = 0;  // |sum| <= 16 * 127: int16 is exact, and vectorizes
+    for (int i = 0; i < 16; ++i) s = int16_t(s + qs[16 * g + i]);
+    sum16[g] = s;
     dsum16[g] = d[g / 2] * float(s);
   }
 }
@@ -78,8 +98,7 @@ void quantize_act_q8_32(const float* x, int64_t K, int8_t* qs, float* d, int16_t
                         float* dsum16) {
   for (int64_t b = 0; b < K / 32; ++b) {
     const float* xb = x + 32 * b;
-    float amax = 0.0f;
-    for (int i = 0; i < 32; ++i) amax = std::fmax(amax, std::fabs(xb[i]));
+    const float amax = abs_max(xb, 32);
     // The scale is rounded to bf16 first; the quants use its exact inverse.
     const float db = round_bf16(amax / 127.0f);
     const float id = db != 0.0f ? 1.0f / db : 0.0f;
@@ -93,8 +112,7 @@ void quantize_act_q8_k(const float* x, int64_t K, int8_t* qs, float* d, int16_t*
                        float* dsum16) {
   for (int64_t sb = 0; sb < K / 256; ++sb) {
     const float* xb = x + 256 * sb;
-    float amax = 0.0f;
-    for (int i = 0; i < 256; ++i) amax = std::fmax(amax, std::fabs(xb[i]));
+    const float amax = abs_max(xb, 256);
     const float dd = amax / 127.0f;
     const float iscale = amax != 0.0f ? 127.0f / amax : 0.0f;
     for (int j = 0; j < 8; ++j) d[8 * sb + j] = dd;
