@@ -398,8 +398,8 @@ DELTALLM_API deltallm_status deltallm_chat_apply_template_json(const deltallm_mo
 
 typedef enum deltallm_kv_type { DELTALLM_KV_F16 = 0, DELTALLM_KV_F32 = 1 } deltallm_kv_type;
 
-/* Checked between micro-batches of a decode; return true to abort it. Called
- * on the thread that called deltallm_decode. */
+/* Checked during a decode (before each micro-batch and between layers);
+ * return true to abort it. Called on the thread that called deltallm_decode. */
 typedef bool (*deltallm_abort_callback)(void* user_data);
 
 struct deltallm_context_params {
@@ -474,9 +474,11 @@ DELTALLM_API deltallm_batch deltallm_batch_default_params(void);
  * Afterwards deltallm_get_logits reads the rows that asked for logits.
  * Errors: INVALID_ARGUMENT (NULL, bad size, token or sequence id out of range,
  * wrong position), CONTEXT_FULL (a position >= n_ctx; nothing changed),
- * ABORTED (the abort callback said stop: each sequence of the batch keeps the
- * tokens evaluated before that point — deltallm_seq_length tells how many —
- * and no logits are available; the context stays usable), OUT_OF_MEMORY.
+ * ABORTED (the abort callback said stop; no logits are available and the
+ * context stays usable: micro-batches completed before the stop stay done,
+ * the sequences of an interrupted micro-batch are emptied — see
+ * deltallm_seq_length; to be able to go back, snapshot or copy a sequence
+ * before a long decode), OUT_OF_MEMORY.
  * One thread at a time per context. */
 DELTALLM_API deltallm_status deltallm_decode(deltallm_context* ctx, const deltallm_batch* batch);
 

@@ -9,6 +9,7 @@
 
 #include "api/api_internal.h"
 #include "model/forward.h"
+#include "util/log.h"
 #include "util/thread_pool.h"
 
 namespace dllm::api {
@@ -161,6 +162,7 @@ deltallm_status deltallm_context_create(const deltallm_model* model, const delta
     c->ctx->set_abort(p.abort_callback, p.abort_user_data);
     c->n_threads = c->ctx->n_threads();
     c->plan = c->ctx->memory_plan();
+    log_msg(LogLevel::Debug, c->plan);
     c->entries.reserve(size_t(c->ctx->n_batch()));
     *out = c.release();
   });

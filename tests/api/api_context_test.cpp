@@ -249,32 +249,53 @@ TEST(CApi, AbortStopsALongPromptAndLeavesTheContextUsable) {
   ASSERT_NE(mh.m, nullptr);
   const int32_t V = n_vocab(mh.m);
   const auto prompt = prompt_ids(64, 9);
-  // Reference: the whole prompt in micro-batches of 8.
-  CtxHandle ref(mh.m, params(1, 8));
-  ASSERT_OK(decode(ref.c, prompt));
-  const auto want = last_logits(ref.c, V);
-
-  AbortCounter ac;
-  ac.abort_at = 3;  // checked before each micro-batch: two run, the third stops
+  // Reference: the whole prompt in micro-batches of 8, counting the checks.
+  AbortCounter count;
   deltallm_context_params p = params(1, 8);
   p.abort_callback = abort_cb;
-  p.abort_user_data = &ac;
-  CtxHandle c(mh.m, p);
+  p.abort_user_data = &count;
+  CtxHandle ref(mh.m, p);
+  ASSERT_OK(decode(ref.c, prompt));
+  const auto want = last_logits(ref.c, V);
+  const int total = count.calls;
+  ASSERT_GE(total, 8) << "at least one check per micro-batch";
+
+  for (int abort_at : {1, 2, total / 2, total / 2 + 1, total}) {
+    AbortCounter ac;
+    ac.abort_at = abort_at;
+    p.abort_user_data = &ac;
+    CtxHandle c(mh.m, p);
+    EXPECT_EQ(decode(c.c, prompt), DELTALLM_ERR_ABORTED) << "abort at check " << abort_at;
+    EXPECT_EQ(ac.calls, abort_at);  // stopped right there
+    const float* l = nullptr;
+    EXPECT_EQ(deltallm_get_logits(c.c, -1, &l), DELTALLM_ERR_INVALID_ARGUMENT);
+    // Completed micro-batches stay; an interrupted one empties its sequence.
+    int64_t len = -1;
+    ASSERT_OK(deltallm_seq_length(c.c, 0, &len));
+    EXPECT_TRUE(len % 8 == 0 && len < 64) << len;
+    // Continue from there: the same logits as the uninterrupted run.
+    ac.abort_at = 0;
+    ASSERT_OK(decode(c.c, std::vector<int32_t>(prompt.begin() + len, prompt.end())));
+    EXPECT_EQ(last_logits(c.c, V), want) << "abort at check " << abort_at;
+  }
+
+  // One long micro-batch is stopped too (checks between layers), and the
+  // context restarts cleanly after the callback is removed.
+  AbortCounter ac;
+  ac.abort_at = 2;
+  deltallm_context_params one = params(1, 64);
+  one.abort_callback = abort_cb;
+  one.abort_user_data = &ac;
+  CtxHandle c(mh.m, one);
   EXPECT_EQ(decode(c.c, prompt), DELTALLM_ERR_ABORTED);
-  EXPECT_EQ(ac.calls, 3);
-  const float* l = nullptr;
-  EXPECT_EQ(deltallm_get_logits(c.c, -1, &l), DELTALLM_ERR_INVALID_ARGUMENT);
-  int64_t len = 0;
+  int64_t len = -1;
   ASSERT_OK(deltallm_seq_length(c.c, 0, &len));
-  EXPECT_EQ(len, 16);
-  // Continue where it stopped: the same logits as the uninterrupted run.
-  ASSERT_OK(decode(c.c, std::vector<int32_t>(prompt.begin() + len, prompt.end())));
-  EXPECT_EQ(last_logits(c.c, V), want);
-  // Remove the callback; restart from position 0 in the same context.
+  EXPECT_EQ(len, 0);
   ASSERT_OK(deltallm_context_set_abort_callback(c.c, nullptr, nullptr));
-  ASSERT_OK(deltallm_seq_clear(c.c, 0));
   ASSERT_OK(decode(c.c, prompt));
-  EXPECT_EQ(last_logits(c.c, V), want);
+  CtxHandle ref64(mh.m, params(1, 64));
+  ASSERT_OK(decode(ref64.c, prompt));
+  EXPECT_EQ(last_logits(c.c, V), last_logits(ref64.c, V));
 }
 
 TEST(CApi, MemoryNeededMatchesTheContext) {

@@ -684,6 +684,7 @@ static void generate(const deltallm_model* m) {
   deltallm_context* c = NULL;
   deltallm_context_params p = deltallm_context_default_params();
   p.n_ctx = 128;
+  p.n_threads = 1;
   OK(deltallm_context_create(m, &p, &c));
   deltallm_sampler* s = NULL;
   OK(deltallm_sampler_create(m, NULL, &s));
@@ -757,6 +758,7 @@ int main(int argc, char** argv) {
   int logs = 0;
   deltallm_set_log_callback(on_log, &logs);
   library_calls();
+  OK(deltallm_set_log_level(DELTALLM_LOG_DEBUG));
   load_errors(argv[1]);
   deltallm_model* m = load_model(argv[1]);
   if (m) {
@@ -768,6 +770,7 @@ int main(int argc, char** argv) {
     deltallm_model_free(m);
   }
   thread_local_errors();
+  CHECK(logs > 0 && logs == log_count); /* at least the memory plans, at debug level */
   deltallm_set_log_callback(NULL, NULL);
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
