@@ -273,7 +273,7 @@ RowsFn avx512_rows(GgmlType t) {
     case GgmlType::Q2_K: return rows_int8<GgmlType::Q2_K, void>;
     case GgmlType::Q3_K: return rows_int8<GgmlType::Q3_K, void>;
     case GgmlType::Q4_K: return rows_int8<GgmlType::Q4_K, Q4_KKernel>;
-    case GgmlType::Q5_K: return rows_int8<GgmlType::Q5_K, void>;
+    case GgmlType::Q5_K: return rows_int8<GgmlType::Q5_K, Q5_KKernel>;
     case GgmlType::Q6_K: return rows_int8<GgmlType::Q6_K, Q6_KKernel>;
     case GgmlType::IQ4_XS: return rows_int8<GgmlType::IQ4_XS, void>;
     default: return nullptr;

@@ -182,6 +182,57 @@ struct Q4_KKernel {
   }
 };
 
+// --- Q5_K, read in place (decode): Q4_K plus the fifth bit of each quant ----------
+//
+// Bit j of qh[l] is the high bit of element l of 32-block j; a copy of qh
+// shifted right by 2 per 64 elements brings blocks 2g and 2g+1 to bits 0, 1.
+
+struct Q5_KKernel {
+  template <int NT, int MT>
+  void tile(const Task& t, int64_t n, int64_t m) const {
+    static_assert(MT == 1, "decode kernel");
+    const WeightView& W = *t.W;
+    const ActRows& A = *t.A;
+    const int64_t nsb = W.cols / 256;
+    const int8_t* a = A.qs_row(m);
+    const float* da = A.d_row(m);
+    const float* ds = A.dsum32_row(m);
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m16 = _mm256_set1_epi8(0x10);
+    const uint8_t* w[NT];
+    __m256 acc[NT];
+    for (int r = 0; r < NT; ++r) {
+      w[r] = W.data + size_t(n + r) * W.row_stride;
+      acc[r] = _mm256_setzero_ps();
+    }
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      const __m256 dav = _mm256_loadu_ps(da + 8 * sb);
+      const __m256 dsv = _mm256_loadu_ps(ds + 8 * sb);
+      const int8_t* ab = a + 256 * sb;
+      for (int r = 0; r < NT; ++r) {
+        const uint8_t* blk = w[r] + 176 * sb;
+        prefetch_bytes(blk + NT * W.row_stride, 176);
+        __m256 sc, mn;
+        q4k_scales_mins(blk + 4, &sc, &mn);
+        const __m256 S = _mm256_mul_ps(sc, _mm256_mul_ps(_mm256_set1_ps(f16_at(blk)), dav));
+        acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(mn, _mm256_set1_ps(-f16_at(blk + 2))), dsv, acc[r]);
+        __m256i qh = load256(blk + 16);
+        for (int g = 0; g < 4; ++g) {
+          const __m256i q = load256(blk + 48 + 32 * g);
+          const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m16));
+          const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
+                                             _mm256_and_si256(_mm256_slli_epi16(qh, 3), m16));
+          qh = _mm256_srli_epi16(qh, 2);
+          const __m256i plo = Dot::dot(lo, load256(ab + 64 * g));
+          const __m256i phi = Dot::dot(hi, load256(ab + 64 * g + 32));
+          acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), lane(S, 2 * g), acc[r]);
+          acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), lane(S, 2 * g + 1), acc[r]);
+        }
+      }
+    }
+    for (int r = 0; r < NT; ++r) t.Y[m * t.ldy + n + r] = hsum(acc[r]);
+  }
+};
+
 // --- Q6_K, read in place (decode) ----------------------------------------------------
 //
 // Quants are kept unsigned (0..63) for the u8 x s8 dot; the -32 offset is
