@@ -105,9 +105,9 @@ RowsFn avx2_rows(GgmlType t) {
     case GgmlType::IQ4_NL: return rows_unpacked<GgmlType::IQ4_NL, 4>;
     case GgmlType::Q2_K: return rows_unpacked<GgmlType::Q2_K, 4>;
     case GgmlType::Q3_K: return rows_unpacked<GgmlType::Q3_K, 4>;
-    case GgmlType::Q4_K: return rows_kquant<GgmlType::Q4_K, Q4_KKernel, 4>;
-    case GgmlType::Q5_K: return rows_kquant<GgmlType::Q5_K, Q5_KKernel, 4>;
-    case GgmlType::Q6_K: return rows_kquant<GgmlType::Q6_K, Q6_KKernel, 4>;
+    case GgmlType::Q4_K: return rows_direct<Q4_KKernel, 1>;
+    case GgmlType::Q5_K: return rows_direct<Q5_KKernel, 1>;
+    case GgmlType::Q6_K: return rows_direct<Q6_KKernel, 1>;
     case GgmlType::IQ4_XS: return rows_unpacked<GgmlType::IQ4_XS, 4>;
     default: return nullptr;
   }

@@ -11,8 +11,8 @@
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
+#include <algorithm>
 #include <cstring>
-#include <type_traits>
 
 #include "ops/matmul_kernels.h"
 #include "ops/matmul_unpack.h"
@@ -94,11 +94,6 @@ struct FloatKernel {
       }
   }
 };
-
-template <class Kernel, int NTP>
-void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t*) {
-  drive<NTP>(t, n0, n1, m0, m1, Kernel{});
-}
 
 // --- prefill: 512-bit int8 kernel over unpacked rows --------------------------------
 //
@@ -222,8 +217,10 @@ void rows_prefill512(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t 
   const size_t rb = unpack::row_bytes_unpacked(W.cols);
   const unpack::Row u[2] = {unpack::carve(tmp, W.cols), unpack::carve(tmp + rb, W.cols)};
   const Unpacked512<S16, MINS> k{u};
+  const size_t wb = row_bytes(T, W.cols);
   for (int64_t n = n0; n < n1; n += 2) {
     const int nt = n + 2 <= n1 ? 2 : 1;
+    if (n + 2 < n1) prefetch_bytes(W.data + size_t(n + 2) * W.row_stride, wb * size_t(std::min<int64_t>(2, n1 - n - 2)));
     for (int r = 0; r < nt; ++r)
       e.fn(W.data + size_t(n + r) * W.row_stride, W.cols, u[r].q, u[r].dw, u[r].s16, u[r].mw16);
     int64_t m = m0;
@@ -237,24 +234,26 @@ void rows_prefill512(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t 
   }
 }
 
-// Decode (fewer than 4 activation rows in the whole matmul) reads the weights
-// in place with the 256-bit kernels; prefill unpacks them.
-template <GgmlType T, class Direct>
-void rows_int8(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+// Q8_0 reads its weights in place for decode (fewer than 4 activation rows in
+// the whole matmul: decided on the total, so every thread takes the same
+// path) and unpacks them for prefill; both compute the same bits per output.
+template <GgmlType T, class Decode>
+void rows_q8_0(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
   if (t.A->M < 4) {
-    if constexpr (std::is_same_v<Direct, void>) {
-      rows_unpacked<T, 1>(t, n0, n1, m0, m1, tmp);
-    } else {
-      const Direct k;
-      for (int64_t m = m0; m < m1; ++m) {
-        int64_t n = n0;
-        for (; n + 4 <= n1; n += 4) k.template tile<4, 1>(t, n, m);
-        for (; n < n1; ++n) k.template tile<1, 1>(t, n, m);
-      }
+    const Decode k;
+    for (int64_t m = m0; m < m1; ++m) {
+      int64_t n = n0;
+      for (; n + 4 <= n1; n += 4) k.template tile<4, 1>(t, n, m);
+      for (; n < n1; ++n) k.template tile<1, 1>(t, n, m);
     }
   } else {
     rows_prefill512<T>(t, n0, n1, m0, m1, tmp);
   }
+}
+
+template <class Kernel, int NTP>
+void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t*) {
+  drive<NTP>(t, n0, n1, m0, m1, Kernel{});
 }
 
 }  // namespace
@@ -264,18 +263,18 @@ RowsFn avx512_rows(GgmlType t) {
     case GgmlType::F32: return rows_direct<FloatKernel<GgmlType::F32>, 4>;
     case GgmlType::F16: return rows_direct<FloatKernel<GgmlType::F16>, 4>;
     case GgmlType::BF16: return rows_direct<FloatKernel<GgmlType::BF16>, 4>;
-    case GgmlType::Q8_0: return rows_int8<GgmlType::Q8_0, Q8_0Decode512>;
-    case GgmlType::Q4_0: return rows_int8<GgmlType::Q4_0, void>;
-    case GgmlType::Q4_1: return rows_int8<GgmlType::Q4_1, void>;
-    case GgmlType::Q5_0: return rows_int8<GgmlType::Q5_0, void>;
-    case GgmlType::Q5_1: return rows_int8<GgmlType::Q5_1, void>;
-    case GgmlType::IQ4_NL: return rows_int8<GgmlType::IQ4_NL, void>;
-    case GgmlType::Q2_K: return rows_int8<GgmlType::Q2_K, void>;
-    case GgmlType::Q3_K: return rows_int8<GgmlType::Q3_K, void>;
-    case GgmlType::Q4_K: return rows_int8<GgmlType::Q4_K, Q4_KKernel>;
-    case GgmlType::Q5_K: return rows_int8<GgmlType::Q5_K, Q5_KKernel>;
-    case GgmlType::Q6_K: return rows_int8<GgmlType::Q6_K, Q6_KKernel>;
-    case GgmlType::IQ4_XS: return rows_int8<GgmlType::IQ4_XS, void>;
+    case GgmlType::Q8_0: return rows_q8_0<GgmlType::Q8_0, Q8_0Decode512>;
+    case GgmlType::Q4_0: return rows_prefill512<GgmlType::Q4_0>;
+    case GgmlType::Q4_1: return rows_prefill512<GgmlType::Q4_1>;
+    case GgmlType::Q5_0: return rows_prefill512<GgmlType::Q5_0>;
+    case GgmlType::Q5_1: return rows_prefill512<GgmlType::Q5_1>;
+    case GgmlType::IQ4_NL: return rows_prefill512<GgmlType::IQ4_NL>;
+    case GgmlType::Q2_K: return rows_prefill512<GgmlType::Q2_K>;
+    case GgmlType::Q3_K: return rows_prefill512<GgmlType::Q3_K>;
+    case GgmlType::Q4_K: return rows_direct<Q4_KKernel, 2>;
+    case GgmlType::Q5_K: return rows_direct<Q5_KKernel, 2>;
+    case GgmlType::Q6_K: return rows_direct<Q6_KKernel, 2>;
+    case GgmlType::IQ4_XS: return rows_prefill512<GgmlType::IQ4_XS>;
     default: return nullptr;
   }
 }

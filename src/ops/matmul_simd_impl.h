@@ -119,12 +119,16 @@ struct Q8_0Kernel {
   }
 };
 
-// --- Q4_K, read in place (decode) ------------------------------------------------------
+// --- Q4_K / Q5_K / Q6_K, read in place ------------------------------------------------
 //
-// Per super-block: the eight 6-bit scales and mins are unpacked with word
-// operations (kernels.md §2.3 packing), S = d*sc_j*da_j for the eight 32-blocks
-// as one vector, the min term -dmin*m_j*da_j*suma_j as one FMA.
+// The weight bytes of a super-block are decoded once per tile and used against
+// MT activation rows (MT = 1 for decode, 4 for prefill). Every output sees the
+// same operations in any tile, so a row computed alone (decode) and the same
+// row computed in a batch (prefill) agree to the bit.
 
+// Q4_K / Q5_K: the eight 6-bit scales and mins are unpacked with word
+// operations (kernels.md §2.3 packing); S = sc_j*(d*da_j) for the eight
+// 32-blocks is one vector, the min term -dmin*m_j*da_j*suma_j one FMA.
 inline void q4k_scales_mins(const uint8_t* b12, __m256* sc, __m256* mn) {
   uint32_t w0, w1, w2;
   std::memcpy(&w0, b12, 4);
@@ -140,146 +144,119 @@ inline void q4k_scales_mins(const uint8_t* b12, __m256* sc, __m256* mn) {
 
 inline __m256 lane(__m256 v, int i) { return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(i)); }
 
-struct Q4_KKernel {
+// Q5_K: bit j of qh[l] is the high bit of element l of 32-block j; a copy of
+// qh shifted right by 2 per 64 elements brings blocks 2g and 2g+1 to bits 0, 1
+// (bits that the 16-bit shift carries in from the next byte stay above bit 1).
+template <bool Q5>
+struct Q45_KKernel {
   template <int NT, int MT>
   void tile(const Task& t, int64_t n, int64_t m) const {
-    static_assert(MT == 1, "decode kernel");
+    constexpr int kBytes = Q5 ? 176 : 144, kQs = Q5 ? 48 : 16;
     const WeightView& W = *t.W;
     const ActRows& A = *t.A;
     const int64_t nsb = W.cols / 256;
-    const int8_t* a = A.qs_row(m);
-    const float* da = A.d_row(m);
-    const float* ds = A.dsum32_row(m);
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
-    const uint8_t* w[NT];
-    __m256 acc[NT];
-    for (int r = 0; r < NT; ++r) {
-      w[r] = W.data + size_t(n + r) * W.row_stride;
-      acc[r] = _mm256_setzero_ps();
+    const int8_t* a[MT];
+    const float* da[MT];
+    const float* ds[MT];
+    for (int j = 0; j < MT; ++j) {
+      a[j] = A.qs_row(m + j);
+      da[j] = A.d_row(m + j);
+      ds[j] = A.dsum32_row(m + j);
     }
-    for (int64_t sb = 0; sb < nsb; ++sb) {
-      const __m256 dav = _mm256_loadu_ps(da + 8 * sb);
-      const __m256 dsv = _mm256_loadu_ps(ds + 8 * sb);
-      const int8_t* ab = a + 256 * sb;
-      for (int r = 0; r < NT; ++r) {
-        const uint8_t* blk = w[r] + 144 * sb;
-        prefetch_bytes(blk + NT * W.row_stride, 144);
-        __m256 sc, mn;
-        q4k_scales_mins(blk + 4, &sc, &mn);
-        const __m256 S = _mm256_mul_ps(sc, _mm256_mul_ps(_mm256_set1_ps(f16_at(blk)), dav));
-        acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(mn, _mm256_set1_ps(-f16_at(blk + 2))), dsv, acc[r]);
-        for (int g = 0; g < 4; ++g) {
-          const __m256i q = load256(blk + 16 + 32 * g);
-          const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-          const __m256i plo = Dot::dot(lo, load256(ab + 64 * g));
-          const __m256i phi = Dot::dot(hi, load256(ab + 64 * g + 32));
-          acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), lane(S, 2 * g), acc[r]);
-          acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), lane(S, 2 * g + 1), acc[r]);
-        }
-      }
-    }
-    for (int r = 0; r < NT; ++r) t.Y[m * t.ldy + n + r] = hsum(acc[r]);
-  }
-};
-
-// --- Q5_K, read in place (decode): Q4_K plus the fifth bit of each quant ----------
-//
-// Bit j of qh[l] is the high bit of element l of 32-block j; a copy of qh
-// shifted right by 2 per 64 elements brings blocks 2g and 2g+1 to bits 0, 1.
-
-struct Q5_KKernel {
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    static_assert(MT == 1, "decode kernel");
-    const WeightView& W = *t.W;
-    const ActRows& A = *t.A;
-    const int64_t nsb = W.cols / 256;
-    const int8_t* a = A.qs_row(m);
-    const float* da = A.d_row(m);
-    const float* ds = A.dsum32_row(m);
     const __m256i m4 = _mm256_set1_epi8(0x0f), m16 = _mm256_set1_epi8(0x10);
     const uint8_t* w[NT];
-    __m256 acc[NT];
+    __m256 acc[NT][MT];
     for (int r = 0; r < NT; ++r) {
       w[r] = W.data + size_t(n + r) * W.row_stride;
-      acc[r] = _mm256_setzero_ps();
+      for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
     }
     for (int64_t sb = 0; sb < nsb; ++sb) {
-      const __m256 dav = _mm256_loadu_ps(da + 8 * sb);
-      const __m256 dsv = _mm256_loadu_ps(ds + 8 * sb);
-      const int8_t* ab = a + 256 * sb;
       for (int r = 0; r < NT; ++r) {
-        const uint8_t* blk = w[r] + 176 * sb;
-        prefetch_bytes(blk + NT * W.row_stride, 176);
+        const uint8_t* blk = w[r] + kBytes * sb;
+        prefetch_bytes(blk + NT * W.row_stride, kBytes);
         __m256 sc, mn;
         q4k_scales_mins(blk + 4, &sc, &mn);
-        const __m256 S = _mm256_mul_ps(sc, _mm256_mul_ps(_mm256_set1_ps(f16_at(blk)), dav));
-        acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(mn, _mm256_set1_ps(-f16_at(blk + 2))), dsv, acc[r]);
-        __m256i qh = load256(blk + 16);
+        const __m256 d = _mm256_set1_ps(f16_at(blk));
+        const __m256 mnd = _mm256_mul_ps(mn, _mm256_set1_ps(-f16_at(blk + 2)));
+        __m256 S[MT];
+        for (int j = 0; j < MT; ++j) {
+          S[j] = _mm256_mul_ps(sc, _mm256_mul_ps(d, _mm256_loadu_ps(da[j] + 8 * sb)));
+          acc[r][j] = _mm256_fmadd_ps(mnd, _mm256_loadu_ps(ds[j] + 8 * sb), acc[r][j]);
+        }
+        __m256i qh = Q5 ? load256(blk + 16) : _mm256_setzero_si256();
         for (int g = 0; g < 4; ++g) {
-          const __m256i q = load256(blk + 48 + 32 * g);
-          const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m16));
-          const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
-                                             _mm256_and_si256(_mm256_slli_epi16(qh, 3), m16));
-          qh = _mm256_srli_epi16(qh, 2);
-          const __m256i plo = Dot::dot(lo, load256(ab + 64 * g));
-          const __m256i phi = Dot::dot(hi, load256(ab + 64 * g + 32));
-          acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), lane(S, 2 * g), acc[r]);
-          acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), lane(S, 2 * g + 1), acc[r]);
+          const __m256i q = load256(blk + kQs + 32 * g);
+          __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+          if constexpr (Q5) {
+            lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(qh, 4), m16));
+            hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(qh, 3), m16));
+            qh = _mm256_srli_epi16(qh, 2);
+          }
+          for (int j = 0; j < MT; ++j) {
+            const int8_t* ab = a[j] + 256 * sb + 64 * g;
+            const __m256i plo = Dot::dot(lo, load256(ab));
+            const __m256i phi = Dot::dot(hi, load256(ab + 32));
+            acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), lane(S[j], 2 * g), acc[r][j]);
+            acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), lane(S[j], 2 * g + 1), acc[r][j]);
+          }
         }
       }
     }
-    for (int r = 0; r < NT; ++r) t.Y[m * t.ldy + n + r] = hsum(acc[r]);
+    for (int r = 0; r < NT; ++r)
+      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = hsum(acc[r][j]);
   }
 };
+using Q4_KKernel = Q45_KKernel<false>;
+using Q5_KKernel = Q45_KKernel<true>;
 
-// --- Q6_K, read in place (decode) ----------------------------------------------------
-//
-// Quants are kept unsigned (0..63) for the u8 x s8 dot; the -32 offset is
-// folded in as -32*d*sum_g sc_g*da*suma_g. Lanes 0-3 of a 32-block's dot are
-// its first 16-group, lanes 4-7 the second, so one permuted vector of the
-// per-group factors d*sc_g*da scales both.
-
+// Q6_K: quants are kept unsigned (0..63) for the u8 x s8 dot; the -32 offset
+// is folded in as -32*d*sum_g sc_g*da*suma_g. Lanes 0-3 of a 32-block's dot
+// are its first 16-group, lanes 4-7 the second, so one permuted vector of the
+// per-group factors sc_g*d*da scales both.
 struct Q6_KKernel {
   template <int NT, int MT>
   void tile(const Task& t, int64_t n, int64_t m) const {
-    static_assert(MT == 1, "decode kernel");
     const WeightView& W = *t.W;
     const ActRows& A = *t.A;
     const int64_t nsb = W.cols / 256;
-    const int8_t* a = A.qs_row(m);
-    const float* da = A.d_row(m);
-    const float* ds16 = A.dsum16_row(m);
+    const int8_t* a[MT];
+    const float* da[MT];
+    const float* ds16[MT];
+    for (int j = 0; j < MT; ++j) {
+      a[j] = A.qs_row(m + j);
+      da[j] = A.d_row(m + j);
+      ds16[j] = A.dsum16_row(m + j);
+    }
     const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
-    // lane pattern {2b, 2b, 2b, 2b, 2b+1, ...} for b = 0..3 within an 8-group vector
     const __m256i pat = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     const __m256i lo_groups = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
     const __m256i hi_groups = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
+    const __m256 m32 = _mm256_set1_ps(-32.0f);
     const uint8_t* w[NT];
-    __m256 acc[NT];
+    __m256 acc[NT][MT];
     for (int r = 0; r < NT; ++r) {
       w[r] = W.data + size_t(n + r) * W.row_stride;
-      acc[r] = _mm256_setzero_ps();
+      for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
     }
     for (int64_t sb = 0; sb < nsb; ++sb) {
-      const __m256 dav = _mm256_loadu_ps(da + 8 * sb);
       // da of each 16-group: groups 0..7 (blocks 0..3), groups 8..15 (blocks 4..7)
-      const __m256 da0 = _mm256_permutevar8x32_ps(dav, lo_groups);
-      const __m256 da1 = _mm256_permutevar8x32_ps(dav, hi_groups);
-      const __m256 ds0 = _mm256_loadu_ps(ds16 + 16 * sb), ds1 = _mm256_loadu_ps(ds16 + 16 * sb + 8);
-      const int8_t* ab = a + 256 * sb;
+      __m256 da0[MT], da1[MT];
+      for (int j = 0; j < MT; ++j) {
+        const __m256 dav = _mm256_loadu_ps(da[j] + 8 * sb);
+        da0[j] = _mm256_permutevar8x32_ps(dav, lo_groups);
+        da1[j] = _mm256_permutevar8x32_ps(dav, hi_groups);
+      }
       for (int r = 0; r < NT; ++r) {
         const uint8_t* blk = w[r] + 210 * sb;
         prefetch_bytes(blk + NT * W.row_stride, 210);
         const __m256 d = _mm256_set1_ps(f16_at(blk + 208));
         const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192));
-        const __m256 sc0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8));
-        const __m256 sc1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8)));
-        const __m256 F0 = _mm256_mul_ps(_mm256_mul_ps(sc0, d), da0);
-        const __m256 F1 = _mm256_mul_ps(_mm256_mul_ps(sc1, d), da1);
-        const __m256 m32 = _mm256_set1_ps(-32.0f);
-        acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(sc0, d), m32), ds0, acc[r]);
-        acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(sc1, d), m32), ds1, acc[r]);
+        const __m256 scd0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8)), d);
+        const __m256 scd1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8))), d);
+        for (int j = 0; j < MT; ++j) {
+          acc[r][j] = _mm256_fmadd_ps(_mm256_mul_ps(scd0, m32), _mm256_loadu_ps(ds16[j] + 16 * sb), acc[r][j]);
+          acc[r][j] = _mm256_fmadd_ps(_mm256_mul_ps(scd1, m32), _mm256_loadu_ps(ds16[j] + 16 * sb + 8), acc[r][j]);
+        }
         for (int h = 0; h < 2; ++h) {
           const __m256i ql0 = load256(blk + 64 * h), ql1 = load256(blk + 64 * h + 32);
           const __m256i qh = load256(blk + 128 + 32 * h);
@@ -289,16 +266,19 @@ struct Q6_KKernel {
               _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
               _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                               _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30))};
-          const __m256 F = h == 0 ? F0 : F1;
-          for (int c = 0; c < 4; ++c) {
-            const __m256i p = Dot::dot(q[c], load256(ab + 128 * h + 32 * c));
-            const __m256 f = _mm256_permutevar8x32_ps(F, _mm256_add_epi32(pat, _mm256_set1_epi32(2 * c)));
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), f, acc[r]);
+          for (int j = 0; j < MT; ++j) {
+            const __m256 F = _mm256_mul_ps(h == 0 ? scd0 : scd1, h == 0 ? da0[j] : da1[j]);
+            for (int c = 0; c < 4; ++c) {
+              const __m256i p = Dot::dot(q[c], load256(a[j] + 256 * sb + 128 * h + 32 * c));
+              const __m256 f = _mm256_permutevar8x32_ps(F, _mm256_add_epi32(pat, _mm256_set1_epi32(2 * c)));
+              acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), f, acc[r][j]);
+            }
           }
         }
       }
     }
-    for (int r = 0; r < NT; ++r) t.Y[m * t.ldy + n + r] = hsum(acc[r]);
+    for (int r = 0; r < NT; ++r)
+      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = hsum(acc[r][j]);
   }
 };
 
@@ -355,22 +335,5 @@ void rows_unpacked(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1
       udot<S16, MINS, 1>(u, *t.A, m, out);
       t.Y[m * t.ldy + n] = out[0];
     }
-  }
-}
-
-// Q4_K / Q6_K: in place for decode (the whole matmul has fewer than 4
-// activation rows: decided on the total, so every thread takes the same
-// path), unpacked otherwise.
-template <GgmlType T, class Direct, int MTP>
-void rows_kquant(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
-  if (t.A->M < 4) {
-    const Direct k;
-    for (int64_t m = m0; m < m1; ++m) {
-      int64_t n = n0;
-      for (; n + 4 <= n1; n += 4) k.template tile<4, 1>(t, n, m);
-      for (; n < n1; ++n) k.template tile<1, 1>(t, n, m);
-    }
-  } else {
-    rows_unpacked<T, MTP>(t, n0, n1, m0, m1, tmp);
   }
 }

@@ -144,18 +144,41 @@ TEST(Matmul, EverySetMatchesReference) {
               matmul_isa_name(MatmulIsa::Auto));
 }
 
-// For decode (fewer than 4 activation rows) the AVX2 and AVX-512 sets share
-// their int8 kernels and their int32 lane partition (maddubs+madd ==
-// vpdpbusd), so for int8 weights they agree to the bit. (Not Q8_0 and not
-// prefill: there the AVX-512 set sums two blocks per 512-bit vector.)
-TEST(Matmul, Avx2AndAvx512AgreeExactlyOnInt8Types) {
+// A row computed in a batch (prefill kernels) and the same row computed alone
+// (decode kernels) agree to the bit, for every type and kernel set: a batch
+// of N tokens gives what N single steps give.
+TEST(Matmul, BatchRowsEqualSingleRows) {
+  std::mt19937 rng(2468);
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  for (GgmlType t : kTypes) {
+    for (int which = 0; which < 3; ++which) {
+      const int64_t K = k_for(t, which), N = 45, M = 11;
+      const Weights w = random_weights(t, K, N, rng);
+      const std::vector<float> x = random_x(M, K, rng);
+      for (MatmulIsa isa : kIsas) {
+        if (!matmul_isa_available(isa)) continue;
+        std::vector<float> batch(size_t(M * N)), single(batch.size());
+        matmul_isa(isa, w.view, x.data(), M, K, batch.data(), N, pool, scratch);
+        for (int64_t m = 0; m < M; ++m)
+          matmul_isa(isa, w.view, x.data() + m * K, 1, K, single.data() + m * N, N, pool, scratch);
+        ASSERT_EQ(std::memcmp(batch.data(), single.data(), batch.size() * 4), 0)
+            << type_label(uint32_t(t)) << " " << matmul_isa_name(isa) << " K=" << K;
+      }
+    }
+  }
+}
+
+// Q4_K / Q5_K / Q6_K share their kernels between the AVX2 and AVX-512 sets
+// with the same int32 lane partition (maddubs+madd == vpdpbusd), so the two
+// agree to the bit. (The other int8 types use 512-bit kernels on AVX-512.)
+TEST(Matmul, Avx2AndAvx512AgreeExactlyOnKQuants) {
   if (!matmul_isa_available(MatmulIsa::Avx512)) GTEST_SKIP() << "no AVX-512 VNNI here";
   std::mt19937 rng(4321);
   ThreadPool pool(2);
   MatmulScratch scratch;
-  for (GgmlType t : kTypes) {
-    if (act_kind(t) == ActKind::F32 || act_kind(t) == ActKind::BF16 || t == GgmlType::Q8_0) continue;
-    for (auto [M, N] : {std::pair<int64_t, int64_t>{1, 37}, {2, 9}, {3, 21}}) {
+  for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+    for (auto [M, N] : {std::pair<int64_t, int64_t>{1, 37}, {2, 9}, {3, 21}, {9, 13}}) {
       const int64_t K = k_for(t, 2);
       const Weights w = random_weights(t, K, N, rng);
       const std::vector<float> x = random_x(M, K, rng);
