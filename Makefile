@@ -72,5 +72,10 @@ test-bindings: build
 test: test-release test-asan test-bindings
 	@echo "== phase: all tests passed"
 
+# make install PREFIX=/usr/local: headers, libraries, pkg-config and CMake package files.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo
