@@ -210,7 +210,7 @@ struct Q8_0Decode512 {
 template <GgmlType T>
 void rows_prefill512(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
   const WeightView& W = *t.W;
-  const unpack::Entry e = unpack::entry(T);
+  const unpack::Fn unpack_row = fast_unpack<T>();
   constexpr bool S16 = T == GgmlType::Q2_K || T == GgmlType::Q3_K || T == GgmlType::Q6_K;
   constexpr bool MINS = T == GgmlType::Q4_1 || T == GgmlType::Q5_1 || T == GgmlType::Q2_K ||
                         T == GgmlType::Q4_K || T == GgmlType::Q5_K;
@@ -222,7 +222,7 @@ void rows_prefill512(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t 
     const int nt = n + 2 <= n1 ? 2 : 1;
     if (n + 2 < n1) prefetch_bytes(W.data + size_t(n + 2) * W.row_stride, wb * size_t(std::min<int64_t>(2, n1 - n - 2)));
     for (int r = 0; r < nt; ++r)
-      e.fn(W.data + size_t(n + r) * W.row_stride, W.cols, u[r].q, u[r].dw, u[r].s16, u[r].mw16);
+      unpack_row(W.data + size_t(n + r) * W.row_stride, W.cols, u[r].q, u[r].dw, u[r].s16, u[r].mw16);
     int64_t m = m0;
     if (nt == 2) {
       for (; m + 4 <= m1; m += 4) k.template tile<2, 4>(t, n, m);

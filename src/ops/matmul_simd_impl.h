@@ -282,6 +282,128 @@ struct Q6_KKernel {
   }
 };
 
+// --- SIMD unpackers (same output as matmul_unpack.h, which the compiler does
+// not vectorize well: byte stores then vector reloads stall on store forwarding) ---
+
+namespace fast {
+
+inline __m256i nibbles(const uint8_t* qs) {  // legacy order: 16 low nibbles, then 16 high
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i m4 = _mm_set1_epi8(0x0f);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
+}
+
+// Byte i = 0x10 where bit i of qh is set, else 0.
+inline __m256i high_bits(uint32_t qh) {
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(int(qh)),
+      _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+  const __m256i bit = _mm256_set1_epi64x(int64_t(0x8040201008040201ull));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
+}
+
+inline void store32(int8_t* q, __m256i v) { _mm256_store_si256(reinterpret_cast<__m256i*>(q), v); }
+
+inline __m256i iq4_table() {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qb::kIQ4Values));
+  return _mm256_set_m128i(t, t);
+}
+
+template <GgmlType T>
+void legacy(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float* mw16) {
+  constexpr int kBytes = T == GgmlType::Q4_0 ? 18 : T == GgmlType::Q4_1 ? 20 : T == GgmlType::Q5_0 ? 22
+                       : T == GgmlType::Q5_1 ? 24 : 18;
+  const __m256i tbl = iq4_table();
+  for (int64_t b = 0; b < K / 32; ++b, w += kBytes) {
+    dw[b] = f16_at(w);
+    __m256i v;
+    if constexpr (T == GgmlType::Q4_0) {
+      v = _mm256_sub_epi8(nibbles(w + 2), _mm256_set1_epi8(8));
+    } else if constexpr (T == GgmlType::Q4_1) {
+      v = nibbles(w + 4);
+    } else if constexpr (T == GgmlType::Q5_0) {
+      uint32_t qh;
+      std::memcpy(&qh, w + 2, 4);
+      v = _mm256_sub_epi8(_mm256_or_si256(nibbles(w + 6), high_bits(qh)), _mm256_set1_epi8(16));
+    } else if constexpr (T == GgmlType::Q5_1) {
+      uint32_t qh;
+      std::memcpy(&qh, w + 4, 4);
+      v = _mm256_or_si256(nibbles(w + 8), high_bits(qh));
+    } else {  // IQ4_NL
+      v = _mm256_shuffle_epi8(tbl, nibbles(w + 2));
+    }
+    if constexpr (T == GgmlType::Q4_1 || T == GgmlType::Q5_1) mw16[2 * b] = mw16[2 * b + 1] = f16_at(w + 2);
+    store32(q + 32 * b, v);
+  }
+}
+
+inline void iq4_xs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  const __m256i tbl = iq4_table();
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_XSBytes, q += 256) {
+    const float d = f16_at(w);
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[8 * sb + ib] = d * float(qb::iq4xs_scale(w, ib) - 32);
+      store32(q + 32 * ib, _mm256_shuffle_epi8(tbl, nibbles(w + 8 + 16 * ib)));
+    }
+  }
+}
+
+inline void q2_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float* mw16) {
+  const __m256i m3 = _mm256_set1_epi8(3);
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kQ2_KBytes, q += 256) {
+    const float d = f16_at(w + 80), dmin = f16_at(w + 82);
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    for (int g = 0; g < 16; ++g) {
+      s16[16 * sb + g] = int16_t(w[g] & 15);
+      mw16[16 * sb + g] = -(dmin * float(w[g] >> 4));
+    }
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = load256(w + 16 + 32 * h);
+      store32(q + 128 * h, _mm256_and_si256(v, m3));
+      store32(q + 128 * h + 32, _mm256_and_si256(_mm256_srli_epi16(v, 2), m3));
+      store32(q + 128 * h + 64, _mm256_and_si256(_mm256_srli_epi16(v, 4), m3));
+      store32(q + 128 * h + 96, _mm256_and_si256(_mm256_srli_epi16(v, 6), m3));
+    }
+  }
+}
+
+inline void q3_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kQ3_KBytes, q += 256) {
+    const float d = f16_at(w + 108);
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    for (int g = 0; g < 16; ++g) s16[16 * sb + g] = int16_t(qb::q3k_scale(w + 96, g));
+    const __m256i hm = load256(w);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = load256(w + 32 + 32 * h);
+      for (int c = 0; c < 4; ++c) {
+        const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(v, 2 * c), m3);
+        const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + c), one);
+        // value = lo - 4 when the high bit is clear, lo when it is set
+        store32(q + 128 * h + 32 * c, _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hb, 2)), four));
+      }
+    }
+  }
+}
+
+}  // namespace fast
+
+// The unpacker of type T for this ISA.
+template <GgmlType T>
+constexpr unpack::Fn fast_unpack() {
+  if constexpr (T == GgmlType::Q4_0 || T == GgmlType::Q4_1 || T == GgmlType::Q5_0 || T == GgmlType::Q5_1 ||
+                T == GgmlType::IQ4_NL)
+    return fast::legacy<T>;
+  else if constexpr (T == GgmlType::IQ4_XS)
+    return fast::iq4_xs;
+  else if constexpr (T == GgmlType::Q2_K)
+    return fast::q2_k;
+  else if constexpr (T == GgmlType::Q3_K)
+    return fast::q3_k;
+  else
+    return unpack::entry(T).fn;
+}
+
 // --- every int8 type: unpack each weight row once, dot with all activation rows ---
 
 template <bool S16, bool MINS, int MT>
@@ -316,7 +438,7 @@ inline void udot(const unpack::Row& u, const ActRows& A, int64_t m, float* out) 
 template <GgmlType T, int MTP>
 void rows_unpacked(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
   const WeightView& W = *t.W;
-  const unpack::Entry e = unpack::entry(T);
+  const unpack::Fn unpack_row = fast_unpack<T>();
   constexpr bool S16 = T == GgmlType::Q2_K || T == GgmlType::Q3_K || T == GgmlType::Q6_K;
   constexpr bool MINS = T == GgmlType::Q4_1 || T == GgmlType::Q5_1 || T == GgmlType::Q2_K ||
                         T == GgmlType::Q4_K || T == GgmlType::Q5_K;
@@ -324,7 +446,7 @@ void rows_unpacked(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1
   const size_t rb = row_bytes(T, W.cols);
   for (int64_t n = n0; n < n1; ++n) {
     if (n + 1 < n1) prefetch_bytes(W.data + size_t(n + 1) * W.row_stride, rb);
-    e.fn(W.data + size_t(n) * W.row_stride, W.cols, u.q, u.dw, u.s16, u.mw16);
+    unpack_row(W.data + size_t(n) * W.row_stride, W.cols, u.q, u.dw, u.s16, u.mw16);
     int64_t m = m0;
     float out[MTP];
     for (; m + MTP <= m1; m += MTP) {

@@ -31,44 +31,36 @@ struct Traits {
 };
 
 static inline float h2f(const uint8_t* p) {
-  // fp16 -> f32, exact; local copy so that ISA files do not share an inline symbol.
+  // fp16 -> f32, exact, without branches on the hot path: the 15 magnitude
+  // bits placed in a float's exponent/mantissa field and scaled by 2^112 give
+  // the value for normals and subnormals alike (a power-of-two product is
+  // exact); inf/NaN get the all-ones exponent. A local copy so that ISA files
+  // do not share an inline symbol.
   const uint16_t h = qb::load_u16(p);
-  const uint32_t sign = uint32_t(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while ((mant & 0x400) == 0);
-      bits = sign | uint32_t(127 - 15 - e) << 23 | (mant & 0x3ff) << 13;
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | mant << 13;
-  } else {
-    bits = sign | (exp + 112) << 23 | mant << 13;
-  }
+  const uint32_t mag = uint32_t(h & 0x7fff) << 13;
   float f;
+  std::memcpy(&f, &mag, 4);
+  f *= 5.192296858534828e33f;  // 2^112
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((h & 0x7c00) == 0x7c00) bits = 0x7f800000u | mag;
+  bits |= uint32_t(h & 0x8000) << 16;
   std::memcpy(&f, &bits, 4);
   return f;
 }
 
-static inline void nibbles32(const uint8_t* qs, uint8_t* out) {
+// Legacy nibble order into q[0..31], minus `offset`.
+static inline void nibbles32(const uint8_t* qs, int8_t* q, int offset) {
   for (int j = 0; j < 16; ++j) {
-    out[j] = qs[j] & 15;
-    out[j + 16] = qs[j] >> 4;
+    q[j] = int8_t((qs[j] & 15) - offset);
+    q[j + 16] = int8_t((qs[j] >> 4) - offset);
   }
 }
 
 static void q4_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ4_0Bytes) {
     dw[b] = h2f(w);
-    uint8_t n[32];
-    nibbles32(w + 2, n);
-    for (int i = 0; i < 32; ++i) q[32 * b + i] = int8_t(n[i] - 8);
+    nibbles32(w + 2, q + 32 * b, 8);
   }
 }
 
@@ -76,9 +68,7 @@ static void q4_1(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, fl
   for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ4_1Bytes) {
     dw[b] = h2f(w);
     mw16[2 * b] = mw16[2 * b + 1] = h2f(w + 2);
-    uint8_t n[32];
-    nibbles32(w + 4, n);
-    for (int i = 0; i < 32; ++i) q[32 * b + i] = int8_t(n[i]);
+    nibbles32(w + 4, q + 32 * b, 0);
   }
 }
 
@@ -86,9 +76,8 @@ static void q5_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, fl
   for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ5_0Bytes) {
     dw[b] = h2f(w);
     const uint32_t qh = qb::load_u32(w + 2);
-    uint8_t n[32];
-    nibbles32(w + 6, n);
-    for (int i = 0; i < 32; ++i) q[32 * b + i] = int8_t((n[i] | ((qh >> i) & 1) << 4) - 16);
+    nibbles32(w + 6, q + 32 * b, 16);
+    for (int i = 0; i < 32; ++i) q[32 * b + i] = int8_t(q[32 * b + i] + int(((qh >> i) & 1) << 4));
   }
 }
 
@@ -97,9 +86,8 @@ static void q5_1(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, fl
     dw[b] = h2f(w);
     mw16[2 * b] = mw16[2 * b + 1] = h2f(w + 2);
     const uint32_t qh = qb::load_u32(w + 4);
-    uint8_t n[32];
-    nibbles32(w + 8, n);
-    for (int i = 0; i < 32; ++i) q[32 * b + i] = int8_t(n[i] | ((qh >> i) & 1) << 4);
+    nibbles32(w + 8, q + 32 * b, 0);
+    for (int i = 0; i < 32; ++i) q[32 * b + i] = int8_t(q[32 * b + i] + int(((qh >> i) & 1) << 4));
   }
 }
 
@@ -113,8 +101,8 @@ static void q8_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, fl
 static void iq4_nl(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   for (int64_t b = 0; b < K / 32; ++b, w += qb::kIQ4_NLBytes) {
     dw[b] = h2f(w);
-    uint8_t n[32];
-    nibbles32(w + 2, n);
+    int8_t n[32];
+    nibbles32(w + 2, n, 0);
     for (int i = 0; i < 32; ++i) q[32 * b + i] = qb::kIQ4Values[n[i]];
   }
 }
@@ -212,8 +200,8 @@ static void iq4_xs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, 
     const float d = h2f(w);
     for (int ib = 0; ib < 8; ++ib) {
       dw[8 * sb + ib] = d * float(qb::iq4xs_scale(w, ib) - 32);
-      uint8_t n[32];
-      nibbles32(w + 8 + 16 * ib, n);
+      int8_t n[32];
+      nibbles32(w + 8 + 16 * ib, n, 0);
       for (int i = 0; i < 32; ++i) q[32 * ib + i] = qb::kIQ4Values[n[i]];
     }
   }
