@@ -43,14 +43,14 @@ struct Weights {
 };
 
 // Random weights: float types from N(0, 1); quantized types as random bytes
-// with sane fp16 scales (|d| in [2^-12, 2^-6], either sign for mins).
+// with sane fp16 scales (|d| in [2^-18, 2^-6], either sign for mins).
 Weights random_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng, size_t pad = 0) {
   Weights w;
   const size_t rb = row_bytes(t, K), stride = rb + pad;
   w.bytes.resize(stride * size_t(N));
   std::normal_distribution<float> nd(0.0f, 1.0f);
   std::uniform_int_distribution<int> byte(0, 255);
-  std::uniform_real_distribution<float> ex(-12.0f, -6.0f);
+  std::uniform_real_distribution<float> ex(-18.0f, -6.0f);  // includes fp16 subnormals (< 2^-14)
   for (int64_t n = 0; n < N; ++n) {
     uint8_t* row = w.bytes.data() + size_t(n) * stride;
     if (t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16) {
