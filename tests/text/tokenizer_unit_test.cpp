@@ -275,6 +275,36 @@ TEST(TinyTokenizer, GgufRoundTrip) {
   EXPECT_EQ(t->pad(), 300);
 }
 
+// Random bytes: either an invalid-UTF-8 error or ids that decode back to the
+// NFC of the input; the streaming decoder agrees with decode (also a memory
+// check under the sanitizer build).
+TEST(TinyTokenizer, RandomInputs) {
+  const Tokenizer& t = tiny();
+  std::mt19937 rng(11);
+  const std::vector<std::string> bits = {"a", "b", "c", " ", "\n", "'s", "<|im_end|>", "<think>", "\xC3\xA9", "e\xCC\x81",
+                                         "\xE4\xB8\xAD", "\xF0\x9F\x98\x80", "\xFF", "\xE4", "\x80", "1", "\t"};
+  int valid = 0;
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::string s;
+    const int n = static_cast<int>(rng() % 20);
+    for (int i = 0; i < n; ++i) s += bits[rng() % bits.size()];
+    if (!utf8_is_valid(s)) {
+      EXPECT_THROW(t.encode(s), Error);
+      continue;
+    }
+    ++valid;
+    const Ids ids = t.encode(s);
+    const std::string dec = t.decode(ids, true);
+    EXPECT_EQ(dec, utf8_nfc(s));
+    StreamDecoder sd(t, true);
+    std::string streamed;
+    for (int32_t id : ids) streamed += sd.push(id);
+    streamed += sd.flush();
+    EXPECT_EQ(streamed, dec);
+  }
+  EXPECT_GT(valid, 200);
+}
+
 // ---- bad vocabularies ------------------------------------------------------------
 
 void expect_spec_error(const VocabSpec& s, const std::string& part) {
