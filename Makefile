@@ -65,9 +65,13 @@ test-asan: asan npm-oracle
 	cd $(ASAN_BUILD) && $(TEST_ENV) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE slow
 
+# Bindings against the Release library (no third C++ build).
 test-bindings: build
 	@echo "== phase: bindings (Rust, Python)"
-	$(MAKE) -s bindings-test BUILD=$(BUILD)
+	cd bindings/rust && DELTALLM_LIB_DIR=$(ABS_BUILD)/lib DELTALLM_BIN=$(ABS_BUILD)/bin/deltallm \
+	  LD_LIBRARY_PATH=$(ABS_BUILD)/lib cargo test --offline
+	cd bindings/python && DELTALLM_LIB=$(ABS_BUILD)/lib/libdeltallm.so DELTALLM_BIN=$(ABS_BUILD)/bin/deltallm \
+	  python3 -m unittest discover -v
 
 test: test-release test-asan test-bindings
 	@echo "== phase: all tests passed"
