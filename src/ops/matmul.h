@@ -44,6 +44,10 @@ bool matmul_supported(GgmlType type);
 // Y[m * ldy + n] = sum_k W[n][k] * X[m * ldx + k] for m < M, n < W.rows.
 // Splits the work over the pool. Throws dllm::Error for a weight type without
 // kernels ("type IQ2_XXS (16) is not supported yet").
+// Deterministic: each output depends only on its weight row and activation
+// row, not on M, the thread count or how the work is split, so a batch of
+// rows gives bit for bit what the rows give one at a time (tested for every
+// type and kernel set). Allocates only when `scratch` must grow.
 void matmul(const WeightView& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
             ThreadPool& pool, MatmulScratch& scratch);
 
