@@ -3,7 +3,10 @@
 // and odd shapes; activation rounding; threads; scratch reuse; errors.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -14,6 +17,21 @@
 #include "util/error.h"
 #include "util/fp16.h"
 #include "util/thread_pool.h"
+
+// Counts heap allocations (on any thread) while g_count_allocs is set. GCC
+// cannot see that this operator new is malloc underneath, hence the pragma.
+static std::atomic<long> g_allocs{0};
+static std::atomic<bool> g_count_allocs{false};
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(size_t n) {
+  if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace dllm {
 namespace {
@@ -337,6 +355,27 @@ TEST(Matmul, StridesAndScratchReuse) {
   }
   EXPECT_EQ(scratch.buf.data(), p);
   EXPECT_EQ(scratch.buf.capacity(), cap);
+}
+
+// Once the scratch has grown to the largest shape, matmul allocates nothing
+// (the token loop must not allocate), on the caller or on the workers.
+TEST(Matmul, NoAllocationOnceWarm) {
+  std::mt19937 rng(6);
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::BF16, GgmlType::F32,
+                     GgmlType::IQ4_XS, GgmlType::Q5_0}) {
+    const int64_t K = 512, N = 256;
+    const Weights w = random_weights(t, K, N, rng);
+    const std::vector<float> x = random_x(64, K, rng);
+    std::vector<float> y(size_t(64 * N));
+    matmul(w.view, x.data(), 64, y.data(), pool, scratch);  // warm up with the largest shape
+    g_allocs = 0;
+    g_count_allocs = true;
+    for (int64_t M : {1, 3, 64, 17, 1}) matmul(w.view, x.data(), M, y.data(), pool, scratch);
+    g_count_allocs = false;
+    EXPECT_EQ(g_allocs.load(), 0) << type_label(uint32_t(t));
+  }
 }
 
 TEST(Matmul, Errors) {
