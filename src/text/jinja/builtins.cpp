@@ -61,8 +61,9 @@ Value fn_range(Interpreter&, CallArgs& a) {
 
 Value fn_dict(Interpreter&, CallArgs& a) { return Value::dict(build_dict("dict", a)); }
 
-Value fn_namespace(Interpreter&, CallArgs& a) {
+Value fn_namespace(Interpreter& in, CallArgs& a) {
   auto ns = std::make_shared<Namespace>();
+  in.track(ns);
   ns->set_all(build_dict("namespace", a));
   return Value::object(ns);
 }

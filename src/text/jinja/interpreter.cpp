@@ -150,6 +150,17 @@ std::string Interpreter::render(const std::vector<std::pair<std::string, Value>>
   for (auto& [k, v] : builtin_globals()) globals->set(k, v);
   for (const auto& [k, v] : vars) globals->set(k, v);
   auto top = std::make_shared<Scope>(globals);
+  closures_.clear();
+  namespaces_.clear();
+  struct BreakCycles {
+    Interpreter& in;
+    ~BreakCycles() {
+      for (auto& ns : in.namespaces_) ns->clear();
+      for (auto& sc : in.closures_) sc->vars.clear();
+      in.namespaces_.clear();
+      in.closures_.clear();
+    }
+  } break_cycles{*this};
   std::string out;
   exec_body(prog_.body, top, out);
   return out;
@@ -191,6 +202,7 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const ScopePtr& scope, std::s
         return Flow::kNormal;
       }
       case StmtKind::kMacro:
+        closures_.push_back(scope);
         scope->set(s.name, Value::object(std::make_shared<Macro>(&s, s.name, scope)));
         return Flow::kNormal;
       case StmtKind::kCallBlock: {
@@ -198,6 +210,7 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const ScopePtr& scope, std::s
         const Expr& call = *s.expr;
         Value callee = eval(*call.a[0], scope);
         CallArgs args = eval_args(call.call, scope);
+        closures_.push_back(scope);
         args.kw.emplace_back("caller", Value::object(std::make_shared<Macro>(&s, "caller", scope)));
         out += py_str(this->call(callee, args));
         return Flow::kNormal;

@@ -18,6 +18,7 @@ namespace dllm::jinja {
 
 struct Scope;
 using ScopePtr = std::shared_ptr<Scope>;
+class Namespace;
 
 struct Scope {
   ScopePtr parent;
@@ -49,6 +50,10 @@ class Interpreter {
   bool apply_test(const std::string& name, const Value& input, CallArgs& args);
   const RenderEnv& env() const { return env_; }
 
+  // Namespaces are mutable, so they can form reference cycles; the
+  // interpreter clears every one it created when the render ends.
+  void track(std::shared_ptr<Namespace> ns) { namespaces_.push_back(std::move(ns)); }
+
   // Macro and caller invocation (objects call back into the interpreter).
   Value call_macro(const Stmt& def, const std::string& name, const ScopePtr& closure, CallArgs& args);
 
@@ -66,6 +71,10 @@ class Interpreter {
 
   const Program& prog_;
   const RenderEnv& env_;
+  // Scopes that a macro closes over (a scope holding its own macro is a
+  // reference cycle) and namespaces: cleared at the end of render().
+  std::vector<ScopePtr> closures_;
+  std::vector<std::shared_ptr<Namespace>> namespaces_;
   int depth_ = 0;   // nested macro calls
   int frames_ = 0;  // nested exec/eval calls (bounds the C++ stack)
   struct FrameGuard {
@@ -84,6 +93,7 @@ class Namespace : public Object {
   uint32_t depth() const override { return depth_; }
   void set_attr(const std::string& name, Value v);
   void set_all(DictData d);
+  void clear() { attrs_.items.clear(); }
 
  private:
   DictData attrs_;
