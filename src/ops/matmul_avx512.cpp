@@ -205,6 +205,141 @@ struct Q8_0Decode512 {
   }
 };
 
+// --- Q4_K / Q5_K / Q6_K in place, two 32-blocks per zmm -----------------------------
+//
+// As the 256-bit kernels of matmul_simd_impl.h (same formulas), but each
+// vpdpbusd covers two consecutive 32-blocks, whose activations are contiguous.
+// Used for decode (MT = 1) and prefill (MT = 4) alike, so both give the same
+// bits per output.
+
+template <bool Q5>
+struct Q45_K512 {
+  template <int NT, int MT>
+  void tile(const Task& t, int64_t n, int64_t m) const {
+    constexpr int kBytes = Q5 ? 176 : 144, kQs = Q5 ? 48 : 16;
+    const WeightView& W = *t.W;
+    const ActRows& A = *t.A;
+    const int64_t nsb = W.cols / 256;
+    const int8_t* a[MT];
+    const float* da[MT];
+    const float* ds[MT];
+    for (int j = 0; j < MT; ++j) {
+      a[j] = A.qs_row(m + j);
+      da[j] = A.d_row(m + j);
+      ds[j] = A.dsum32_row(m + j);
+    }
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m16 = _mm256_set1_epi8(0x10);
+    const uint8_t* w[NT];
+    __m512 acc[NT][MT];
+    for (int r = 0; r < NT; ++r) {
+      w[r] = W.data + size_t(n + r) * W.row_stride;
+      for (int j = 0; j < MT; ++j) acc[r][j] = _mm512_setzero_ps();
+    }
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      for (int r = 0; r < NT; ++r) {
+        const uint8_t* blk = w[r] + kBytes * sb;
+        prefetch_bytes(blk + NT * W.row_stride, kBytes);
+        __m256 sc, mn;
+        q4k_scales_mins(blk + 4, &sc, &mn);
+        const __m256 d = _mm256_set1_ps(f16_at(blk));
+        const __m512 mnd = _mm512_zextps256_ps512(_mm256_mul_ps(mn, _mm256_set1_ps(-f16_at(blk + 2))));
+        __m512 S[MT];
+        for (int j = 0; j < MT; ++j) {
+          S[j] = _mm512_zextps256_ps512(_mm256_mul_ps(sc, _mm256_mul_ps(d, _mm256_loadu_ps(da[j] + 8 * sb))));
+          acc[r][j] = _mm512_fmadd_ps(mnd, _mm512_zextps256_ps512(_mm256_loadu_ps(ds[j] + 8 * sb)), acc[r][j]);
+        }
+        __m256i qh = Q5 ? load256(blk + 16) : _mm256_setzero_si256();
+        for (int g = 0; g < 4; ++g) {
+          const __m256i q = load256(blk + kQs + 32 * g);
+          __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+          if constexpr (Q5) {
+            lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(qh, 4), m16));
+            hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(qh, 3), m16));
+            qh = _mm256_srli_epi16(qh, 2);
+          }
+          const __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+          // lanes 0-7: sub-block 2g, lanes 8-15: sub-block 2g+1
+          const __m512i idx = _mm512_setr_epi32(2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g + 1,
+                                                2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1);
+          for (int j = 0; j < MT; ++j) {
+            const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq, _mm512_loadu_si512(a[j] + 256 * sb + 64 * g));
+            acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_permutexvar_ps(idx, S[j]), acc[r][j]);
+          }
+        }
+      }
+    }
+    for (int r = 0; r < NT; ++r)
+      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = _mm512_reduce_add_ps(acc[r][j]);
+  }
+};
+
+struct Q6_K512 {
+  template <int NT, int MT>
+  void tile(const Task& t, int64_t n, int64_t m) const {
+    const WeightView& W = *t.W;
+    const ActRows& A = *t.A;
+    const int64_t nsb = W.cols / 256;
+    const int8_t* a[MT];
+    const float* da[MT];
+    const float* ds16[MT];
+    for (int j = 0; j < MT; ++j) {
+      a[j] = A.qs_row(m + j);
+      da[j] = A.d_row(m + j);
+      ds16[j] = A.dsum16_row(m + j);
+    }
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+    // 16-group g belongs to 32-block g / 2
+    const __m512i group_block = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512 m32 = _mm512_set1_ps(-32.0f);
+    const uint8_t* w[NT];
+    __m512 acc[NT][MT];
+    for (int r = 0; r < NT; ++r) {
+      w[r] = W.data + size_t(n + r) * W.row_stride;
+      for (int j = 0; j < MT; ++j) acc[r][j] = _mm512_setzero_ps();
+    }
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      __m512 dg[MT];  // da of each 16-group
+      for (int j = 0; j < MT; ++j)
+        dg[j] = _mm512_permutexvar_ps(group_block, _mm512_castps256_ps512(_mm256_loadu_ps(da[j] + 8 * sb)));
+      for (int r = 0; r < NT; ++r) {
+        const uint8_t* blk = w[r] + 210 * sb;
+        prefetch_bytes(blk + NT * W.row_stride, 210);
+        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192));
+        const __m512 scd = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)), _mm512_set1_ps(f16_at(blk + 208)));
+        __m512 F[MT];
+        for (int j = 0; j < MT; ++j) {
+          F[j] = _mm512_mul_ps(scd, dg[j]);
+          acc[r][j] = _mm512_fmadd_ps(_mm512_mul_ps(scd, m32), _mm512_loadu_ps(ds16[j] + 16 * sb), acc[r][j]);
+        }
+        for (int h = 0; h < 2; ++h) {
+          const __m256i ql0 = load256(blk + 64 * h), ql1 = load256(blk + 64 * h + 32);
+          const __m256i qh = load256(blk + 128 + 32 * h);
+          const __m256i q[4] = {
+              _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)),
+              _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)),
+              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
+              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                              _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30))};
+          for (int cp = 0; cp < 2; ++cp) {
+            const __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(q[2 * cp]), q[2 * cp + 1], 1);
+            // lanes 4i..4i+3 are 16-group 8h + 4cp + i
+            const int g0 = 8 * h + 4 * cp;
+            const __m512i idx = _mm512_setr_epi32(g0, g0, g0, g0, g0 + 1, g0 + 1, g0 + 1, g0 + 1, g0 + 2, g0 + 2,
+                                                  g0 + 2, g0 + 2, g0 + 3, g0 + 3, g0 + 3, g0 + 3);
+            for (int j = 0; j < MT; ++j) {
+              const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq,
+                                                    _mm512_loadu_si512(a[j] + 256 * sb + 128 * h + 64 * cp));
+              acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_permutexvar_ps(idx, F[j]), acc[r][j]);
+            }
+          }
+        }
+      }
+    }
+    for (int r = 0; r < NT; ++r)
+      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = _mm512_reduce_add_ps(acc[r][j]);
+  }
+};
+
 // Unpacks two weight rows at a time into this thread's scratch, then runs them
 // against 4 activation rows at a time.
 template <GgmlType T>
@@ -271,9 +406,9 @@ RowsFn avx512_rows(GgmlType t) {
     case GgmlType::IQ4_NL: return rows_prefill512<GgmlType::IQ4_NL>;
     case GgmlType::Q2_K: return rows_prefill512<GgmlType::Q2_K>;
     case GgmlType::Q3_K: return rows_prefill512<GgmlType::Q3_K>;
-    case GgmlType::Q4_K: return rows_direct<Q4_KKernel, 2>;
-    case GgmlType::Q5_K: return rows_direct<Q5_KKernel, 2>;
-    case GgmlType::Q6_K: return rows_direct<Q6_KKernel, 2>;
+    case GgmlType::Q4_K: return rows_direct<Q45_K512<false>, 2>;
+    case GgmlType::Q5_K: return rows_direct<Q45_K512<true>, 2>;
+    case GgmlType::Q6_K: return rows_direct<Q6_K512, 2>;
     case GgmlType::IQ4_XS: return rows_prefill512<GgmlType::IQ4_XS>;
     default: return nullptr;
   }

@@ -187,27 +187,6 @@ TEST(Matmul, BatchRowsEqualSingleRows) {
   }
 }
 
-// Q4_K / Q5_K / Q6_K share their kernels between the AVX2 and AVX-512 sets
-// with the same int32 lane partition (maddubs+madd == vpdpbusd), so the two
-// agree to the bit. (The other int8 types use 512-bit kernels on AVX-512.)
-TEST(Matmul, Avx2AndAvx512AgreeExactlyOnKQuants) {
-  if (!matmul_isa_available(MatmulIsa::Avx512)) GTEST_SKIP() << "no AVX-512 VNNI here";
-  std::mt19937 rng(4321);
-  ThreadPool pool(2);
-  MatmulScratch scratch;
-  for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
-    for (auto [M, N] : {std::pair<int64_t, int64_t>{1, 37}, {2, 9}, {3, 21}, {9, 13}}) {
-      const int64_t K = k_for(t, 2);
-      const Weights w = random_weights(t, K, N, rng);
-      const std::vector<float> x = random_x(M, K, rng);
-      std::vector<float> a(size_t(M * N)), b(a.size());
-      matmul_isa(MatmulIsa::Avx2, w.view, x.data(), M, K, a.data(), N, pool, scratch);
-      matmul_isa(MatmulIsa::Avx512, w.view, x.data(), M, K, b.data(), N, pool, scratch);
-      ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0) << type_label(uint32_t(t)) << " M=" << M;
-    }
-  }
-}
-
 // Each output is computed by the same code whoever computes it: the result
 // does not depend on the number of threads or on how rows are split.
 TEST(Matmul, ThreadCountDoesNotChangeBits) {
