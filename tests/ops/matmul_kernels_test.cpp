@@ -187,6 +187,92 @@ TEST(Matmul, BatchRowsEqualSingleRows) {
   }
 }
 
+// Weights whose every product and partial sum is exact in f32: power-of-two
+// block scales, small integer sub-scales and quants (kernels.md §2 fields).
+Weights exact_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng) {
+  Weights w = random_weights(t, K, N, rng);
+  if (t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16) {
+    std::uniform_int_distribution<int> small(-8, 8);
+    std::vector<float> f(static_cast<size_t>(K));
+    for (int64_t n = 0; n < N; ++n) {
+      for (float& v : f) v = float(small(rng));
+      quantize_row(t, f.data(), w.bytes.data() + size_t(n) * w.view.row_stride, K);
+    }
+    return w;
+  }
+  const TypeTraits& tt = *type_traits(t);
+  auto h = [](uint8_t* p, float v) {
+    const uint16_t x = f32_to_f16(v);
+    std::memcpy(p, &x, 2);
+  };
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t b = 0; b < K / tt.block_elems; ++b) {
+      uint8_t* blk = w.bytes.data() + size_t(n) * w.view.row_stride + b * tt.block_bytes;
+      switch (t) {
+        case GgmlType::Q8_0:
+          h(blk, 1.0f);
+          for (int i = 2; i < 34; ++i) blk[i] = uint8_t(int8_t(blk[i] % 17 - 8));
+          break;
+        case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::IQ4_NL: h(blk, 0.5f); break;
+        case GgmlType::Q4_1: case GgmlType::Q5_1: h(blk, 0.5f); h(blk + 2, -0.25f); break;
+        case GgmlType::Q2_K:
+          for (int i = 0; i < 16; ++i) blk[i] &= 0x33;
+          h(blk + 80, 0.5f);
+          h(blk + 82, 0.25f);
+          break;
+        case GgmlType::Q3_K:
+          for (int i = 96; i < 104; ++i) blk[i] &= 0x33;
+          for (int i = 104; i < 108; ++i) blk[i] = 0xAA;  // high bits 2: scales 0..3
+          h(blk + 108, 0.5f);
+          break;
+        case GgmlType::Q4_K: case GgmlType::Q5_K:
+          for (int i = 4; i < 16; ++i) blk[i] &= 0x03;
+          h(blk, 0.5f);
+          h(blk + 2, 0.25f);
+          break;
+        case GgmlType::Q6_K:
+          for (int i = 192; i < 208; ++i) blk[i] = uint8_t(int8_t(blk[i] % 7 - 3));
+          h(blk + 208, 0.5f);
+          break;
+        case GgmlType::IQ4_XS:
+          h(blk, 1.0f);
+          blk[2] = blk[3] = 0xAA;  // high bits 2: scales 0..3
+          for (int i = 4; i < 8; ++i) blk[i] &= 0x33;
+          break;
+        default: break;
+      }
+    }
+  }
+  return w;
+}
+
+// Where every operation is exact (above, with integer activations whose
+// block maximum is 127, so that activation scales are 1), every kernel set
+// must give exactly what the dequantize-and-dot oracle gives.
+TEST(Matmul, ExactWhenTheMathIsExact) {
+  std::mt19937 rng(1357);
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  std::uniform_int_distribution<int> xi(-127, 127);
+  for (GgmlType t : kTypes) {
+    const int64_t K = type_traits(t)->block_elems == 1 ? 1061 : 256, N = 23;
+    const Weights w = exact_weights(t, K, N, rng);
+    for (int64_t M : {1, 6}) {
+      std::vector<float> x(size_t(M * K));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = i % 32 == 5 ? 127.0f : float(xi(rng));
+      std::vector<float> ref(size_t(M * N));
+      matmul_reference(w.view, x.data(), M, K, ref.data(), N);
+      for (MatmulIsa isa : kIsas) {
+        if (!matmul_isa_available(isa)) continue;
+        std::vector<float> y(ref.size());
+        matmul_isa(isa, w.view, x.data(), M, K, y.data(), N, pool, scratch);
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_EQ(y[i], ref[i]) << type_label(uint32_t(t)) << " " << matmul_isa_name(isa) << " M=" << M << " i=" << i;
+      }
+    }
+  }
+}
+
 // Each output is computed by the same code whoever computes it: the result
 // does not depend on the number of threads or on how rows are split.
 TEST(Matmul, ThreadCountDoesNotChangeBits) {
