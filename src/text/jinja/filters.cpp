@@ -11,6 +11,7 @@
 #include "text/jinja/json_value.h"
 #include "text/jinja/methods.h"
 #include "text/jinja/ops.h"
+#include "text/jinja/string_format.h"
 #include "text/jinja/py_format.h"
 #include "text/jinja/tests.h"
 #include "text/jinja/ustring.h"

@@ -5,6 +5,7 @@
 
 #include "text/jinja/args.h"
 #include "text/jinja/ops.h"
+#include "text/jinja/string_format.h"
 #include "text/jinja/py_format.h"
 #include "text/jinja/ustring.h"
 

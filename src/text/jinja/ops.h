@@ -1,6 +1,7 @@
 // Python operators on template values: arithmetic (with int overflow
 // refused rather than wrapped), `~`, comparisons, `in`, unary minus, slicing,
 // and markupsafe's escaping of the text that meets a Markup string.
+// (`str % args` formats with string_format.h.)
 #pragma once
 #include <optional>
 #include <string>
@@ -22,10 +23,6 @@ Value slice_value(const Value& seq, const Value& start, const Value& stop, const
 
 // markupsafe.escape of a string.
 std::string html_escape(std::string_view s);
-
-// Python's str % args (printf-style) and str.format(*args, **kwargs).
-std::string percent_format(const std::string& fmt, const Value& args);
-std::string str_format(const std::string& fmt, const CallArgs& args);
 
 // Checked int64 arithmetic: Python ints are unbounded, ours are not.
 int64_t checked_add(int64_t a, int64_t b);
