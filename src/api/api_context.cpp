@@ -99,13 +99,14 @@ ContextParams to_context_params(const deltallm_context_params& p) {
   if (p.n_batch < 1) raise(DELTALLM_ERR_INVALID_ARGUMENT, "n_batch must be at least 1 (got ", p.n_batch, ")");
   if (p.n_threads < 0 || p.n_threads > 1024)
     raise(DELTALLM_ERR_INVALID_ARGUMENT, "n_threads must be in 0..1024 (got ", p.n_threads, ")");
-  if (p.kv_type != DELTALLM_KV_F16 && p.kv_type != DELTALLM_KV_F32)
-    raise(DELTALLM_ERR_INVALID_ARGUMENT, "unknown kv_type ", int(p.kv_type));
+  const int kv = enum_value(p.kv_type);
+  if (kv != DELTALLM_KV_F16 && kv != DELTALLM_KV_F32)
+    raise(DELTALLM_ERR_INVALID_ARGUMENT, "unknown kv_type ", kv);
   cp.n_ctx = p.n_ctx;
   cp.n_seq = p.n_seq;
   cp.n_batch = p.n_batch;
   cp.n_threads = p.n_threads;
-  cp.kv_type = p.kv_type == DELTALLM_KV_F16 ? KvType::F16 : KvType::F32;
+  cp.kv_type = kv == DELTALLM_KV_F16 ? KvType::F16 : KvType::F32;
   return cp;
 }
 

@@ -61,7 +61,7 @@ extern "C" {
 const char* deltallm_version(void) { return "0.1.0"; }
 
 const char* deltallm_status_string(deltallm_status status) {
-  switch (status) {
+  switch (enum_value(status)) {
     case DELTALLM_OK: return "ok";
     case DELTALLM_ERR_INVALID_ARGUMENT: return "invalid argument";
     case DELTALLM_ERR_IO: return "I/O error";
@@ -81,7 +81,7 @@ const char* deltallm_last_error(void) { return last_error().c_str(); }
 
 int64_t deltallm_capability_value(deltallm_capability cap) {
   const dllm::CpuFeatures& f = dllm::cpu_features();
-  switch (cap) {
+  switch (enum_value(cap)) {
     case DELTALLM_CAP_HARDWARE_THREADS: return dllm::ThreadPool::default_threads();
     case DELTALLM_CAP_AVX2: return f.avx2 ? 1 : 0;
     case DELTALLM_CAP_AVX512: return f.avx512 ? 1 : 0;
@@ -105,7 +105,7 @@ void deltallm_set_log_callback(deltallm_log_callback callback, void* user_data) 
 
 deltallm_status deltallm_set_log_level(deltallm_log_level level) {
   return guard("deltallm_set_log_level", DELTALLM_ERR_INVALID_ARGUMENT, [&] {
-    const int l = int(level);
+    const int l = enum_value(level);
     if (l < DELTALLM_LOG_DEBUG || l > DELTALLM_LOG_ERROR)
       raise(DELTALLM_ERR_INVALID_ARGUMENT, "unknown log level ", l, " (expected 0..3)");
     dllm::set_log_level(dllm::LogLevel(l));

@@ -148,6 +148,17 @@ void copy_text(const std::string& s, char* buf, size_t buf_size, size_t* len);
 // For binary blobs (no NUL).
 void copy_bytes(const std::vector<uint8_t>& b, void* buf, size_t buf_size, size_t* len);
 
+// The int behind a C enum argument or field. C callers may pass any int; in
+// C++ loading an enum outside its declared values is undefined (UBSan's
+// -fsanitize=enum flags it), so the bytes are read as an int instead.
+template <class E>
+int enum_value(const E& e) {
+  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
 const deltallm_model& model_ref(const deltallm_model* m);
 const Tokenizer& tokenizer_ref(const deltallm_model* m);
 void check_token(const deltallm_model& m, int32_t token);  // against the tokenizer's vocabulary
