@@ -20,7 +20,7 @@ CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release
 # Tests find the pinned npm oracles (tokenizer, Qwen3 template) here.
 TEST_ENV := DELTALLM_NPM_ORACLE=$(ABS_BUILD)/npm-oracle
 
-.PHONY: all build deps demo test test-release test-asan test-bindings asan npm-oracle install clean
+.PHONY: all build deps demo test test-release test-asan test-bindings bindings-cmake-check asan npm-oracle install clean
 
 all: build
 
@@ -72,6 +72,12 @@ test-bindings: build
 	  LD_LIBRARY_PATH=$(ABS_BUILD)/lib cargo test --offline
 	cd bindings/python && DELTALLM_LIB=$(ABS_BUILD)/lib/libdeltallm.so DELTALLM_BIN=$(ABS_BUILD)/bin/deltallm \
 	  python3 -m unittest discover -v
+
+# The other way deltallm-sys finds the library: building it itself with CMake
+# (Release, library only). A full third C++ build, so not part of `make test`.
+bindings-cmake-check: build
+	cd bindings/rust && env -u DELTALLM_LIB_DIR CARGO_TARGET_DIR=$(ABS_BUILD)/cargo-cmake \
+	  DELTALLM_BIN=$(ABS_BUILD)/bin/deltallm cargo test --offline
 
 test: test-release test-asan test-bindings
 	@echo "== phase: all tests passed"
