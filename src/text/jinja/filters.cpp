@@ -62,6 +62,7 @@ Value f_abs(Interpreter&, const Value& v, CallArgs& ca) {
 
 Value f_attr(Interpreter& in, const Value& v, CallArgs& ca) {
   Args a("attr", ca, {"name"}, 1);
+  if (v.is_undefined()) fail_undefined(v);
   std::string name = py_str(a.get(0));
   // Attribute lookup only (no item fallback), as Jinja2's do_attr.
   if (v.is_object()) return v.obj().get_attr(name);
@@ -245,6 +246,7 @@ Value f_int(Interpreter&, const Value& v, CallArgs& ca) {
   Args a("int", ca, {"default", "base"});
   Value def = a.get_or(0, Value::integer(0));
   int64_t base = a.has(1) ? a.get(1).i() : 10;
+  if (v.is_undefined()) fail_undefined(v);  // int(Undefined) raises UndefinedError
   if (v.is_int() || v.is_bool()) return Value::integer(v.i());
   if (v.is_float()) {
     Value r = float_to_int(v.f());
@@ -265,6 +267,7 @@ Value f_int(Interpreter&, const Value& v, CallArgs& ca) {
 Value f_float(Interpreter&, const Value& v, CallArgs& ca) {
   Args a("float", ca, {"default"});
   Value def = a.get_or(0, Value::number(0.0));
+  if (v.is_undefined()) fail_undefined(v);  // float(Undefined) raises UndefinedError
   if (v.is_number()) return Value::number(v.f());
   double d;
   if (v.is_string() && parse_py_float(v.s(), d)) return Value::number(d);
@@ -292,7 +295,10 @@ Value f_indent(Interpreter&, const Value& v, CallArgs& ca) {
   if (width.is_string()) ind = width.s();
   else if (width.is_int() || width.is_bool()) ind = std::string(static_cast<size_t>(std::max<int64_t>(0, width.i())), ' ');
   else fail_runtime("can't multiply sequence by non-int of type '", py_type_name(width), "'");
-  Value sv = soft_str(v);
+  // Jinja2 appends "\n" to the value itself: only strings work.
+  if (v.is_undefined()) fail_undefined(v);
+  if (!v.is_string()) fail_runtime("unsupported operand type(s) for +=: '", py_type_name(v), "' and 'str'");
+  const Value& sv = v;
   std::vector<std::string> lines = py_splitlines(sv.s() + "\n", false);
   std::string rv;
   if (blank) {
@@ -360,6 +366,7 @@ Value f_upper(Interpreter&, const Value& v, CallArgs& ca) {
 }
 
 Value f_map(Interpreter& in, const Value& v, CallArgs& ca) {
+  if (!truthy(v)) return generator({});  // Jinja2: `if value:` before iterating
   std::vector<Value> items = iterate(v);
   std::vector<Value> out;
   if (ca.pos.empty()) {
@@ -383,6 +390,7 @@ Value f_map(Interpreter& in, const Value& v, CallArgs& ca) {
 
 Value select_impl(Interpreter& in, const Value& v, CallArgs& ca, bool attr, bool keep) {
   std::vector<Value> out;
+  if (!truthy(v)) return generator({});  // Jinja2: `if value:` before iterating
   size_t off = 0;
   Value attribute;
   if (attr) {
@@ -486,8 +494,11 @@ Value f_sort(Interpreter& in, const Value& v, CallArgs& ca) {
   std::vector<Value> items = iterate(v);
   std::vector<std::pair<Value, Value>> keyed;
   for (auto& x : items) keyed.emplace_back(sort_key(x, in, attribute, cs), x);
+  // Jinja2's sort keys are one-element lists, so keys compare as lists do:
+  // equal items (two undefined values included) never reach `<`.
+  auto less = [](const Value& x, const Value& y) { return !py_eq(x, y) && py_less(x, y); };
   std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& p, const auto& q) {
-    return rev ? py_less(q.first, p.first) : py_less(p.first, q.first);
+    return rev ? less(q.first, p.first) : less(p.first, q.first);
   });
   std::vector<Value> out;
   for (auto& p : keyed) out.push_back(p.second);

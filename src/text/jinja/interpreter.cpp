@@ -17,6 +17,10 @@ namespace {
 constexpr int kMaxDepth = 200;  // nested macro calls (Jinja2 hits Python's recursion limit near 170)
 constexpr int kMaxFrames = 2000;  // nested statements + expressions being evaluated
 
+// Thrown in const mode when an expression is not made of constants
+// (Jinja2's nodes.Impossible).
+struct NotConstant {};
+
 // The `loop` variable of a for loop. One object per loop (it owns the items,
 // so a loop.cycle kept in a namespace stays valid); `index` moves.
 class LoopContext : public Object, public std::enable_shared_from_this<LoopContext> {
@@ -186,7 +190,12 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const ScopePtr& scope, std::s
     FrameGuard frame(frames_);
     switch (s.kind) {
       case StmtKind::kText: out += s.text; return Flow::kNormal;
-      case StmtKind::kPrint: out += py_str(eval(*s.expr, scope)); return Flow::kNormal;
+      case StmtKind::kPrint: {
+        // Jinja2 first tries to compute a printed expression at compile time.
+        std::optional<Value> folded = try_fold(*s.expr);
+        out += py_str(folded ? *folded : eval(*s.expr, scope));
+        return Flow::kNormal;
+      }
       case StmtKind::kIf:
         for (const auto& [cond, body] : s.branches)
           if (truthy(eval(*cond, scope))) return exec_body(body, scope, out);
@@ -330,6 +339,7 @@ Value Interpreter::eval_node(const Expr& e, const ScopePtr& scope) {
   switch (e.kind) {
     case ExprKind::kConst: return e.value;
     case ExprKind::kName: {
+      if (const_mode_) throw NotConstant();
       if (const Value* v = scope->lookup(e.name)) return *v;
       return Value::undefined(str_cat("'", e.name, "' is undefined"));
     }
@@ -342,14 +352,19 @@ Value Interpreter::eval_node(const Expr& e, const ScopePtr& scope) {
       Value obj = eval(*e.a[0], scope);
       Value parts[3];
       for (int i = 0; i < 3; ++i) parts[i] = e.a[1 + i] ? eval(*e.a[1 + i], scope) : Value::none();
-      return slice_value(obj, parts[0], parts[1], parts[2]);
+      return slice_value(obj, parts[0], parts[1], parts[2], const_mode_);
     }
     case ExprKind::kCall: {
+      if (const_mode_) throw NotConstant();
       Value callee = eval(*e.a[0], scope);
       CallArgs args = eval_args(e.call, scope);
       return call(callee, args);
     }
     case ExprKind::kFilter: {
+      // Filters that take the render context are never folded.
+      if (const_mode_ && (!e.a[0] || e.name == "map" || e.name == "select" || e.name == "reject" ||
+                          e.name == "selectattr" || e.name == "rejectattr"))
+        throw NotConstant();
       Value input = eval(*e.a[0], scope);
       CallArgs args = eval_args(e.call, scope);
       return apply_filter(e.name, input, args);
@@ -388,6 +403,7 @@ Value Interpreter::eval_node(const Expr& e, const ScopePtr& scope) {
     case ExprKind::kCond: {
       if (truthy(eval(*e.a[1], scope))) return eval(*e.a[0], scope);
       if (e.a[2]) return eval(*e.a[2], scope);
+      if (const_mode_) throw NotConstant();
       return Value::undefined("the inline if-expression evaluated to false and no else section was defined.");
     }
     case ExprKind::kList:
@@ -409,6 +425,24 @@ Value Interpreter::eval_node(const Expr& e, const ScopePtr& scope) {
     }
   }
   return Value();
+}
+
+std::optional<Value> Interpreter::try_fold(const Expr& e) {
+  if (e.kind == ExprKind::kConst) return e.value;
+  const bool saved = const_mode_;
+  const_mode_ = true;
+  struct Restore {
+    bool& flag;
+    bool value;
+    ~Restore() { flag = value; }
+  } restore{const_mode_, saved};
+  try {
+    return eval(e, std::make_shared<Scope>());
+  } catch (const NotConstant&) {
+    return std::nullopt;
+  } catch (const TemplateError&) {
+    return std::nullopt;
+  }
 }
 
 Value Interpreter::call(const Value& callee, CallArgs& args) {

@@ -54,6 +54,12 @@ class Interpreter {
   // interpreter clears every one it created when the render ends.
   void track(std::shared_ptr<Namespace> ns) { namespaces_.push_back(std::move(ns)); }
 
+  // Jinja2's Expr.as_const(): the value of an expression made of constants,
+  // computed as its compiler does at compile time (a slice that fails gives
+  // an undefined value there instead of an error), or nullopt when the
+  // expression uses a variable or a call, or fails.
+  std::optional<Value> try_fold(const Expr& e);
+
   // Macro and caller invocation (objects call back into the interpreter).
   Value call_macro(const Stmt& def, const std::string& name, const ScopePtr& closure, CallArgs& args);
 
@@ -76,6 +82,8 @@ class Interpreter {
   std::vector<ScopePtr> closures_;
   std::vector<std::shared_ptr<Namespace>> namespaces_;
   int depth_ = 0;   // nested macro calls
+  // Evaluating as Jinja2's compile-time as_const() does (see try_fold).
+  bool const_mode_ = false;
   int frames_ = 0;  // nested exec/eval calls (bounds the C++ stack)
   struct FrameGuard {
     int& n;

@@ -119,6 +119,11 @@ Value binary_op(BinOp op, const Value& a, const Value& b) {
     return Value::string(py_str(a) + py_str(b));
   }
   if (a.is_undefined()) fail_undefined(a);
+  // str % x is str.__mod__ first, whatever x is (even undefined).
+  if (op == BinOp::kMod && a.is_string()) {
+    if (a.markup()) fail_unsupported("% formatting of a Markup string");
+    return Value::string(percent_format(a.s(), b));
+  }
   if (b.is_undefined()) fail_undefined(b);
   const bool num = a.is_number() && b.is_number();
   const bool flt = num && (a.is_float() || b.is_float());
@@ -170,10 +175,6 @@ Value binary_op(BinOp op, const Value& a, const Value& b) {
         int64_t m = a.i() % b.i();
         if (m != 0 && ((m < 0) != (b.i() < 0))) m += b.i();
         return Value::integer(m);
-      }
-      if (a.is_string()) {
-        if (a.markup()) fail_unsupported("% formatting of a Markup string");
-        return Value::string(percent_format(a.s(), b));
       }
       fail_operand("%", a, b);
     case BinOp::kPow:
@@ -241,14 +242,20 @@ Value positive(const Value& v) {
   fail_runtime("bad operand type for unary +: '", py_type_name(v), "'");
 }
 
-Value slice_value(const Value& seq, const Value& start_v, const Value& stop_v, const Value& step_v) {
+Value slice_value(const Value& seq, const Value& start_v, const Value& stop_v, const Value& step_v, bool lenient) {
   if (seq.is_undefined()) fail_undefined(seq);
+  // The TypeErrors of Python's subscript; lenient: Jinja2's getitem, which
+  // turns them into an undefined value.
+  auto type_error = [&](auto... msg) -> Value {
+    if (lenient) return Value::undefined(str_cat("'", py_type_name(seq), " object' has no element slice"));
+    fail_runtime(msg...);
+  };
   // Jinja2 compiles slices to a plain Python subscript (not its getitem), so
   // bad indices and unsliceable objects are errors, not undefined values.
   for (const Value* v : {&start_v, &stop_v, &step_v}) {
     if (v->is_undefined()) fail_undefined(*v);
     if (!(v->is_none() || v->is_int() || v->is_bool()))
-      fail_runtime("slice indices must be integers or None or have an __index__ method");
+      return type_error("slice indices must be integers or None or have an __index__ method");
   }
   bool has_start = !start_v.is_none(), has_stop = !stop_v.is_none(), has_step = !step_v.is_none();
   int64_t start = has_start ? start_v.i() : 0, stop = has_stop ? stop_v.i() : 0, step = has_step ? step_v.i() : 1;
@@ -267,9 +274,9 @@ Value slice_value(const Value& seq, const Value& start_v, const Value& stop_v, c
   } else if (seq.is_list() && seq.list().kind == ListKind::kRange) {
     fail_unsupported("slicing a range object");
   } else if (seq.is_dict()) {
-    fail_runtime("unhashable type: 'slice'");
+    return type_error("unhashable type: 'slice'");
   } else {
-    fail_runtime("'", py_type_name(seq), "' object is not subscriptable");
+    return type_error("'", py_type_name(seq), "' object is not subscriptable");
   }
   // PySlice_AdjustIndices.
   auto adjust = [&](int64_t& i, bool present, int64_t def) {

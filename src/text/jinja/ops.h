@@ -18,8 +18,11 @@ bool contains(const Value& container, const Value& item);
 Value negate(const Value& v);
 Value positive(const Value& v);
 
-// seq[start:stop:step] for str, list and tuple (others: undefined).
-Value slice_value(const Value& seq, const Value& start, const Value& stop, const Value& step);
+// seq[start:stop:step] for str, list and tuple. Other objects and index
+// types are an error (Jinja2 compiles a slice to a plain Python subscript),
+// or with `lenient` an undefined value (Jinja2's getitem, which its compiler
+// uses when it folds a slice of constants).
+Value slice_value(const Value& seq, const Value& start, const Value& stop, const Value& step, bool lenient);
 
 // markupsafe.escape of a string.
 std::string html_escape(std::string_view s);

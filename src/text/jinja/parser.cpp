@@ -119,6 +119,11 @@ class Parser {
     e->line = line;
     return e;
   }
+  ExprPtr make_const(Value v, int line) {
+    auto e = make(ExprKind::kConst, line);
+    e->value = std::move(v);
+    return e;
+  }
 
   // ---- statements ------------------------------------------------------
 
@@ -565,7 +570,7 @@ class Parser {
     const int line = t.line;
     if (t.type == Tok::kName) {
       std::string n = next().text;
-      auto e = make(ExprKind::kConst, line);
+      auto e = make_const(Value(), line);
       if (n == "true" || n == "True") e->value = Value::boolean(true);
       else if (n == "false" || n == "False") e->value = Value::boolean(false);
       else if (n == "none" || n == "None") e->value = Value::none();
@@ -579,13 +584,10 @@ class Parser {
     if (t.type == Tok::kString) {
       std::string s;
       while (cur().type == Tok::kString) s += next().text;  // adjacent literals concatenate
-      auto e = make(ExprKind::kConst, line);
-      e->value = Value::string(std::move(s));
-      return e;
+      return make_const(Value::string(std::move(s)), line);
     }
     if (t.type == Tok::kInt || t.type == Tok::kFloat) {
-      auto e = make(ExprKind::kConst, line);
-      e->value = t.type == Tok::kInt ? Value::integer(t.ival) : Value::number(t.fval);
+      auto e = make_const(t.type == Tok::kInt ? Value::integer(t.ival) : Value::number(t.fval), line);
       next();
       return e;
     }
@@ -629,8 +631,7 @@ class Parser {
           e->a.push_back(std::move(node));
           node = finish(std::move(e));
         } else if (cur().type == Tok::kInt) {
-          auto idx = make(ExprKind::kConst, line);
-          idx->value = Value::integer(next().ival);
+          auto idx = make_const(Value::integer(next().ival), line);
           node = binary(ExprKind::kGetItem, std::move(node), std::move(idx), line);
         } else {
           fail_syntax("expected name or number");

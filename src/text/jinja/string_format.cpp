@@ -70,10 +70,14 @@ std::string format_float(double v, char conv, const Spec& sp) {
 std::string percent_format(const std::string& fmt, const Value& args) {
   std::vector<Value> list;
   const DictData* mapping = nullptr;
+  // CPython treats any non-tuple, non-str argument with __getitem__ as a
+  // mapping: no "not all arguments converted" error for it.
+  bool mapping_like = false;
   if (args.is_list() && args.list().kind == ListKind::kTuple) {
     list = args.list().items;
   } else {
     if (args.is_dict()) mapping = &args.dict();
+    mapping_like = args.is_dict() || args.is_undefined() || (args.is_list() && args.list().kind == ListKind::kList);
     list.push_back(args);
   }
   size_t next_arg = 0;
@@ -94,6 +98,7 @@ std::string percent_format(const std::string& fmt, const Value& args) {
     if (fmt[i] == '(') {
       size_t close = fmt.find(')', i);
       if (close == std::string::npos) fail_runtime("incomplete format key");
+      if (args.is_undefined()) fail_undefined(args);
       if (!mapping) fail_runtime("format requires a mapping");
       std::string key = fmt.substr(i + 1, close - i - 1);
       const Value* v = mapping->find(std::string_view(key));
@@ -191,7 +196,8 @@ std::string percent_format(const std::string& fmt, const Value& args) {
       default: fail_runtime("unsupported format character '", conv, "'");
     }
   }
-  if (!used_mapping && !mapping && next_arg < list.size()) fail_runtime("not all arguments converted during string formatting");
+  if (!used_mapping && !mapping_like && next_arg < list.size())
+    fail_runtime("not all arguments converted during string formatting");
   return out;
 }
 

@@ -226,7 +226,7 @@ std::vector<Value> iterate(const Value& v) {
       for (size_t i = 0; i < s.size();) {
         size_t j = i + 1;
         while (j < s.size() && (static_cast<unsigned char>(s[j]) & 0xC0) == 0x80) ++j;
-        out.push_back(Value::string(s.substr(i, j - i), v.markup()));
+        out.push_back(Value::string(s.substr(i, j - i)));  // iterating a Markup yields plain str
         i = j;
       }
       return out;
