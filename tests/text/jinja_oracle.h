@@ -23,6 +23,26 @@ constexpr const char* kPython = "/usr/bin/python3";
 // A fixed time for strftime_now(), so that both sides print the same date.
 constexpr std::time_t kFixedNow = 1721995200;  // 2024-07-26 12:00 UTC
 
+// The variables of the snippet and fuzz tests.
+inline const char* const kSnippetVars = R"JSON({
+  "s": "Hello, World",
+  "u8": "héllo wörld ✓ 日本 🎉",
+  "n": 42, "neg": -7, "f": 3.25, "big": 1e20, "small": 1e-7, "t": true, "fa": false, "z": null,
+  "lst": [3, 1, 2], "strs": ["b", "A", "c"], "empty": [], "ed": {},
+  "d": {"b": 1, "a": [1, 2, {"x": null}], "items": "not the method", "k y": "spaced", "f": 0.5},
+  "nested": {"a": {"b": {"c": "deep"}}},
+  "quote": "it's \"quoted\" \\ back\nline\ttab \u0001 \u007f \u2028 é",
+  "objs": [{"name": "x", "v": 2}, {"name": "Y", "v": 0}, {"name": "a"}],
+  "think": "<think>\nreasoning here\n</think>\n\nthe answer",
+  "msgs": [
+    {"role": "system", "content": "You are helpful."},
+    {"role": "user", "content": "  hi there \n"},
+    {"role": "assistant", "content": null, "tool_calls": [
+      {"type": "function", "function": {"name": "get", "arguments": {"city": "Paris", "n": 2, "x": [1.5, true, null]}}}]},
+    {"role": "tool", "content": "{\"t\": 20}", "tool_call_id": "c1"}
+  ]
+})JSON";
+
 struct RenderResult {
   bool ok = false;
   std::string text;     // the output, or the error message

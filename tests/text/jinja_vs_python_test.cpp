@@ -11,26 +11,8 @@
 namespace dllm::test {
 namespace {
 
-const char* const kVars = R"JSON({
-  "s": "Hello, World",
-  "u8": "héllo wörld ✓ 日本 🎉",
-  "n": 42, "neg": -7, "f": 3.25, "big": 1e20, "small": 1e-7, "t": true, "fa": false, "z": null,
-  "lst": [3, 1, 2], "strs": ["b", "A", "c"], "empty": [], "ed": {},
-  "d": {"b": 1, "a": [1, 2, {"x": null}], "items": "not the method", "k y": "spaced", "f": 0.5},
-  "nested": {"a": {"b": {"c": "deep"}}},
-  "quote": "it's \"quoted\" \\ back\nline\ttab \u0001 \u007f \u2028 é",
-  "objs": [{"name": "x", "v": 2}, {"name": "Y", "v": 0}, {"name": "a"}],
-  "think": "<think>\nreasoning here\n</think>\n\nthe answer",
-  "msgs": [
-    {"role": "system", "content": "You are helpful."},
-    {"role": "user", "content": "  hi there \n"},
-    {"role": "assistant", "content": null, "tool_calls": [
-      {"type": "function", "function": {"name": "get", "arguments": {"city": "Paris", "n": 2, "x": [1.5, true, null]}}}]},
-    {"role": "tool", "content": "{\"t\": 20}", "tool_call_id": "c1"}
-  ]
-})JSON";
 
-// Templates; each is rendered with kVars.
+// Templates; each is rendered with kSnippetVars (jinja_oracle.h).
 const char* const kSnippets[] = {
     // ---- whitespace control, comments, raw, newlines
     "a\n  {% if t %}\n  x\n  {% endif %}\nb\n",
@@ -360,7 +342,7 @@ const char* const kRefused[] = {
 };
 
 TEST(JinjaVsPython, RefusedClearly) {
-  const ojson vars = ojson::parse(kVars);
+  const ojson vars = ojson::parse(kSnippetVars);
   for (const char* src : kRefused) {
     try {
       jinja::Template t(src);
@@ -375,7 +357,7 @@ TEST(JinjaVsPython, RefusedClearly) {
 
 TEST(JinjaVsPython, Snippets) {
   DLLM_REQUIRE_JINJA_ORACLE();
-  const ojson vars = ojson::parse(kVars);
+  const ojson vars = ojson::parse(kSnippetVars);
   std::vector<std::string> templates(std::begin(kSnippets), std::end(kSnippets));
   std::vector<OracleCase> cases;
   for (size_t i = 0; i < templates.size(); ++i) cases.push_back({i, vars});
