@@ -3,6 +3,7 @@
 // bad batches are rejected with state unchanged.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -268,6 +269,44 @@ TEST(ModelLoad, MissingRequiredKeyIsNamed) {
     FAIL() << "loaded";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("qwen3next.ssm.group_count"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ModelLoad, UnsupportedTensorTypeIsNamed) {
+  gen::GenOptions o;
+  o.arch = "qwen35";
+  o.dtype = GgmlType::Q8_0;
+  auto plan = gen::plan_model(o);
+  GgufWriter w;
+  gen::fill_writer(plan, 1, w);
+  std::vector<uint8_t> bytes = w.to_bytes();
+  // Retype blk.0.ssm_out.weight from Q8_0 (8) to IQ2_XXS (16), a known type
+  // without kernels; its data then needs fewer bytes, so the file stays valid.
+  const std::string name = "blk.0.ssm_out.weight";
+  auto it = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
+  ASSERT_NE(it, bytes.end());
+  size_t p = size_t(it - bytes.begin()) + name.size();
+  uint32_t n_dims;
+  std::memcpy(&n_dims, &bytes[p], 4);
+  p += 4 + 8 * n_dims;
+  uint32_t type;
+  std::memcpy(&type, &bytes[p], 4);
+  ASSERT_EQ(type, 8u);
+  type = 16;
+  std::memcpy(&bytes[p], &type, 4);
+  const std::string path = test::temp_path("iq2xxs-tensor.gguf");
+  test::write_file(path, std::string(bytes.begin(), bytes.end()));
+  try {
+    Model::load(path);
+    FAIL() << "loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("blk.0.ssm_out.weight: type IQ2_XXS (16) is not supported yet"),
+              std::string::npos)
+        << e.what();
   }
 }
 
