@@ -96,8 +96,10 @@ DELTALLM_API const char* deltallm_version(void);
  * an unknown value gives "unknown status". Thread-safe. Never fails. */
 DELTALLM_API const char* deltallm_status_string(deltallm_status status);
 
-/* The message of the last failed call on this thread: one line, "" when the
- * last call that returns a status succeeded (every such call resets it).
+/* The message of the last failed call on this thread: one line that starts
+ * with the failed function's name and ": " ("deltallm_model_load: cannot
+ * open ..."), "" when the last call that returns a status succeeded (every
+ * such call resets it).
  * Owned by the library, valid until the next deltallm_ call on this thread.
  * Thread-safe (per-thread). Never fails, never NULL. */
 DELTALLM_API const char* deltallm_last_error(void);

@@ -12,8 +12,19 @@
 
 namespace dllm::cli {
 
+// The library's message without its leading "deltallm_<function>: ": a
+// command's user asked for a model or a text, not for a C function.
+inline std::string api_error_text() {
+  const std::string msg = deltallm_last_error();
+  const size_t colon = msg.find(": ");
+  if (msg.rfind("deltallm_", 0) == 0 && colon != std::string::npos &&
+      msg.find_first_of(" '\"") == colon + 1)
+    return msg.substr(colon + 2);
+  return msg;
+}
+
 inline void check(deltallm_status st) {
-  if (st != DELTALLM_OK) throw Error(deltallm_last_error());
+  if (st != DELTALLM_OK) throw Error(api_error_text());
 }
 
 struct ModelDeleter {
@@ -66,6 +77,31 @@ inline std::vector<int32_t> tokenize(const deltallm_model* m, const std::string&
   check(st);
   ids.resize(n);
   return ids;
+}
+
+// Renders a JSON array of messages through the model's chat template.
+inline std::string apply_chat_template(const deltallm_model* m, const std::string& messages_json,
+                                       const deltallm_chat_params& params) {
+  size_t len = 0;
+  deltallm_status st = deltallm_chat_apply_template_json(m, messages_json.c_str(), &params, nullptr, 0, &len);
+  if (st != DELTALLM_ERR_BUFFER_TOO_SMALL) check(st);
+  std::string out(len + 1, '\0');
+  check(deltallm_chat_apply_template_json(m, messages_json.c_str(), &params, out.data(), out.size(), &len));
+  out.resize(len);
+  return out;
+}
+
+// A token's piece (RENDER_SPECIAL in flags shows control tokens' texts).
+inline std::string token_piece(const deltallm_model* m, int32_t token, uint32_t flags) {
+  char small[64];
+  size_t len = 0;
+  deltallm_status st = deltallm_token_to_piece(m, token, flags, small, sizeof small, &len);
+  if (st == DELTALLM_OK) return std::string(small, len);
+  if (st != DELTALLM_ERR_BUFFER_TOO_SMALL) check(st);
+  std::string out(len + 1, '\0');
+  check(deltallm_token_to_piece(m, token, flags, out.data(), out.size(), &len));
+  out.resize(len);
+  return out;
 }
 
 inline std::string memory_plan(const deltallm_context* c) {

@@ -140,14 +140,7 @@ class Chat {
     deltallm_chat_params p = deltallm_chat_default_params();
     p.add_generation_prompt = add_generation_prompt;
     if (no_think_) p.enable_thinking = 0;
-    const std::string js = messages.dump();
-    size_t len = 0;
-    deltallm_status st = deltallm_chat_apply_template_json(model_, js.c_str(), &p, nullptr, 0, &len);
-    if (st != DELTALLM_ERR_BUFFER_TOO_SMALL) check(st);
-    std::string out(len + 1, '\0');
-    check(deltallm_chat_apply_template_json(model_, js.c_str(), &p, out.data(), out.size(), &len));
-    out.resize(len);
-    return out;
+    return apply_chat_template(model_, messages.dump(), p);
   }
 
   deltallm_model* model_;

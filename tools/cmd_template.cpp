@@ -1,5 +1,6 @@
 // deltallm template: renders a conversation through a GGUF file's own chat
 // template (tokenizer.chat_template) and prints the prompt byte-exactly.
+// Uses only the C API (deltallm_chat_apply_template_json).
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -7,10 +8,9 @@
 #include <sstream>
 #include <string>
 
+#include "api_util.h"
 #include "cli_util.h"
 #include "command.h"
-#include "formats/gguf.h"
-#include "text/chat_template.h"
 #include "util/error.h"
 
 namespace dllm::cli {
@@ -40,15 +40,6 @@ Json read_json(const std::string& path, const char* what) {
   }
 }
 
-// The text of token `id_key` (tokenizer.ggml.bos_token_id ...), or "".
-std::string token_text(const GgufFile& f, const char* id_key) {
-  const std::optional<uint32_t> id = f.get_u32(id_key);
-  const GgufValue* tokens = f.get_array("tokenizer.ggml.tokens");
-  if (!id || !tokens || *id >= tokens->items.size()) return "";
-  const GgufValue& t = tokens->items[*id];
-  return t.type == GgufType::STRING ? t.s : "";
-}
-
 int cmd_template(int argc, char** argv) {
   CLI::App app{
       "Render a conversation with the chat template of a GGUF file (tokenizer.chat_template) and print the "
@@ -66,20 +57,22 @@ int cmd_template(int argc, char** argv) {
   app.add_flag("--no-think", no_think, "set enable_thinking to false");
   if (!parse_args(app, argc, argv)) return 0;
 
-  ChatTemplateInput in;
-  in.messages = read_json(messages_path, "the messages file");
-  if (!tools_path.empty()) in.tools = read_json(tools_path, "the tools file");
-  in.add_generation_prompt = !no_gen;
-  if (no_think) in.enable_thinking = false;
+  // Parsed here too so that a bad file is named in the error; the library
+  // gets the JSON text.
+  const std::string messages = read_json(messages_path, "the messages file").dump();
+  std::string tools;
+  if (!tools_path.empty()) tools = read_json(tools_path, "the tools file").dump();
 
-  auto file = GgufFile::open(model_path);
-  const std::optional<std::string> source = file->get_str("tokenizer.chat_template");
-  if (!source) fail(model_path, ": no chat template (tokenizer.chat_template)");
-  in.bos_token = token_text(*file, "tokenizer.ggml.bos_token_id");
-  in.eos_token = token_text(*file, "tokenizer.ggml.eos_token_id");
-
-  const ChatTemplate tmpl(*source);
-  const std::string prompt = tmpl.apply(in);
+  // Quiet: stderr carries only the one error line (or --stats). A tokenizer
+  // that cannot be built is reported by the call that needs it, not warned
+  // about at load.
+  check(deltallm_set_log_level(DELTALLM_LOG_ERROR));
+  const ModelPtr model = load_model(model_path, /*vocab_only=*/true);
+  deltallm_chat_params params = deltallm_chat_default_params();
+  params.add_generation_prompt = !no_gen;
+  params.enable_thinking = no_think ? 0 : -1;
+  if (!tools_path.empty()) params.tools_json = tools.c_str();
+  const std::string prompt = apply_chat_template(model.get(), messages, params);
   if (std::fwrite(prompt.data(), 1, prompt.size(), stdout) != prompt.size() || std::fflush(stdout) != 0)
     fail("cannot write to stdout");
   return 0;

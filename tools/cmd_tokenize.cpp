@@ -1,4 +1,5 @@
 // deltallm tokenize: text -> token ids through a GGUF file's own tokenizer.
+// Uses only the C API (the file is loaded vocab-only, so no weights are read).
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -10,10 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "api_util.h"
 #include "cli_util.h"
 #include "command.h"
-#include "formats/gguf.h"
-#include "text/tokenizer.h"
 #include "text/unicode.h"
 #include "util/error.h"
 
@@ -104,9 +104,13 @@ int cmd_tokenize(int argc, char** argv) {
 
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
-  const auto file = GgufFile::open(model_path);
-  const auto tok = Tokenizer::from_gguf(*file);
-  const bool parse_special = !no_parse_special;
+  // Quiet: stderr carries only the one error line (or --stats). A tokenizer
+  // that cannot be built is reported by the call that needs it, not warned
+  // about at load.
+  check(deltallm_set_log_level(DELTALLM_LOG_ERROR));
+  const ModelPtr model = load_model(model_path, /*vocab_only=*/true);
+  // ADD_SPECIAL: BOS/EOS as the file asks (tokenizer.ggml.add_bos_token ...).
+  const uint32_t flags = DELTALLM_TOKENIZE_ADD_SPECIAL | (no_parse_special ? 0u : DELTALLM_TOKENIZE_PARSE_SPECIAL);
   const auto t1 = Clock::now();
   const std::clock_t c1 = std::clock();
   size_t n_tokens = 0;
@@ -141,7 +145,7 @@ int cmd_tokenize(int argc, char** argv) {
       if (!j.is_string()) fail("--jsonl input line ", line_no, " is not a JSON string");
       std::vector<int32_t> ids;
       try {
-        ids = tok->encode_prompt(j.get_ref<const std::string&>(), parse_special);
+        ids = tokenize(model.get(), j.get_ref<const std::string&>(), flags);
       } catch (const Error& e) {
         fail("--jsonl input line ", line_no, ": ", e.what());
       }
@@ -162,7 +166,7 @@ int cmd_tokenize(int argc, char** argv) {
     return 0;
   }
 
-  const std::vector<int32_t> ids = tok->encode_prompt(input, parse_special);
+  const std::vector<int32_t> ids = tokenize(model.get(), input, flags);
   n_tokens = ids.size();
   report();
   if (ids_only || ids.empty()) {
@@ -173,7 +177,7 @@ int cmd_tokenize(int argc, char** argv) {
   for (int32_t id : ids) {
     out += std::to_string(id);
     out += " -> '";
-    out += show_piece(tok->token_to_piece(id, /*render_special=*/true));
+    out += show_piece(token_piece(model.get(), id, DELTALLM_DETOKENIZE_RENDER_SPECIAL));
     out += "'\n";
   }
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -15,6 +15,16 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// The text of the token named by `id_key` (tokenizer.ggml.bos_token_id ...),
+// or "" when the file has no such id or it is out of range.
+std::string token_text(const GgufFile& f, const char* id_key) {
+  const std::optional<uint32_t> id = f.get_u32(id_key);
+  const GgufValue* tokens = f.get_array("tokenizer.ggml.tokens");
+  if (!id || !tokens || *id >= tokens->items.size()) return "";
+  const GgufValue& t = tokens->items[*id];
+  return t.type == GgufType::STRING ? t.s : "";
+}
+
 std::string render(const deltallm_model* model, Json messages, const deltallm_chat_params* params) {
   const deltallm_model& m = model_ref(model);
   const deltallm_chat_params p = read_params(params, deltallm_chat_default_params(), "params");
@@ -39,18 +49,17 @@ std::string render(const deltallm_model* model, Json messages, const deltallm_ch
   }
   in.add_generation_prompt = p.add_generation_prompt;
   if (p.enable_thinking >= 0) in.enable_thinking = p.enable_thinking == 1;
-  if (m.tok) {
-    const int32_t bos = m.tok->bos(), eos = m.tok->eos();
-    if (bos >= 0) in.bos_token = m.tok->token_text(bos);
-    if (eos >= 0) in.eos_token = m.tok->token_text(eos);
-  }
+  // Straight from the metadata, so that a file whose tokenizer cannot be
+  // built (an unknown pre type, say) still renders its template.
+  in.bos_token = token_text(*m.file, "tokenizer.ggml.bos_token_id");
+  in.eos_token = token_text(*m.file, "tokenizer.ggml.eos_token_id");
   try {
     const ChatTemplate tmpl(source);
     return tmpl.apply(in);
   } catch (const jinja::TemplateError& e) {
     // The template itself: a syntax error, an unsupported feature or its
     // own raise_exception().
-    raise(DELTALLM_ERR_FORMAT, "chat template: ", e.what());
+    raise(DELTALLM_ERR_FORMAT, e.what());  // already says "chat template ..."
   }
 }
 

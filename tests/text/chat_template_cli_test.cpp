@@ -108,11 +108,13 @@ TEST(TemplateCli, RealTemplateMatchesLibrary) {
   EXPECT_EQ(r.out, expect_nothink);
 }
 
-// One line on stderr, "deltallm: error: ...", exit 1, nothing on stdout.
+// One line on stderr, "deltallm: error: ...", exit 1, nothing on stdout;
+// the C API function behind the command is not named.
 void expect_error(const CmdResult& r, const std::string& needle) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err.rfind("deltallm: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.find("deltallm_"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
   EXPECT_NE(r.err.find(needle), std::string::npos) << "wanted '" << needle << "' in: " << r.err;
 }

@@ -223,6 +223,21 @@ TEST(TokenizeCli, Errors) {
   EXPECT_NE(r.err.find("deltallm: error: invalid UTF-8 in the text to tokenize at byte 3"), std::string::npos) << r.err;
   r = run_deltallm({"tokenize", "-m", test::temp_path("nope.gguf"), "x"});
   EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "deltallm: error: cannot open '" + test::temp_path("nope.gguf") + "': No such file or directory\n");
+  // A vocabulary whose tokenizer cannot be built: one line naming the key,
+  // no load-time warning before it.
+  GgufWriter w;
+  w.set("general.architecture", GgufValue::str("qwen35"));
+  w.set("tokenizer.ggml.model", GgufValue::str("gpt2"));
+  w.set("tokenizer.ggml.tokens", GgufValue::str_array({"a", "b"}));
+  const std::string nopre = test::temp_path("nopre.gguf");
+  w.write(nopre);
+  r = run_deltallm({"tokenize", "-m", nopre, "ab"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("deltallm: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  EXPECT_NE(r.err.find("tokenizer.ggml.pre"), std::string::npos) << r.err;
   r = run_deltallm({"tokenize", "x"});
   EXPECT_EQ(r.status, 1);
   r = run_deltallm({"tokenize", "-m", m, "-f", test::temp_path("missing.txt")});
