@@ -31,7 +31,9 @@ fn model_path() -> &'static Path {
             return PathBuf::from(p);
         }
         let bin = deltallm_bin().expect("set DELTALLM_TEST_MODEL, or DELTALLM_BIN to make a tiny model");
-        let out = std::env::temp_dir().join(format!("deltallm_rust_{}.gguf", std::process::id()));
+        // Inside the target directory (cargo's scratch space for integration
+        // tests), so that runs leave nothing behind in /tmp.
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("deltallm_tiny.gguf");
         let st = Command::new(bin)
             .args(["make-model", "--arch", "qwen35", "--preset", "tiny", "--seed", "1", "-o"])
             .arg(&out)
@@ -155,7 +157,7 @@ fn snapshots_continue_exactly() {
     let snap = c.state(0).unwrap();
     c.restore(1, &snap).unwrap();
     assert_eq!(c.seq_length(1).unwrap(), 21);
-    let file = std::env::temp_dir().join(format!("deltallm_rust_{}.state", std::process::id()));
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deltallm_{}.state", std::process::id()));
     c.save_state_file(0, &file).unwrap();
     let mut b0 = Batch::new();
     b0.add(42, 0, true);
