@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ops/mixer_kernels.h"
 #include "util/fp16.h"
 
 namespace dllm {
@@ -15,6 +16,11 @@ inline float load(const void* base, int64_t idx, bool f16) {
 
 void attention_one(const float* q, int n_heads, int n_kv_heads, int head_dim, const KvRows& kv, int64_t n_kv,
                    float scale, float* out, float* scores, int h_begin, int h_end) {
+  mixer_kernels().attention(q, n_heads, n_kv_heads, head_dim, kv, n_kv, scale, out, scores, h_begin, h_end);
+}
+
+void attention_one_ref(const float* q, int n_heads, int n_kv_heads, int head_dim, const KvRows& kv, int64_t n_kv,
+                       float scale, float* out, float* scores, int h_begin, int h_end) {
   const int group = n_heads / n_kv_heads;
   const int64_t row = int64_t(n_kv_heads) * head_dim;
   for (int h = h_begin; h < h_end; ++h) {

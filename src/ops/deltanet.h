@@ -33,7 +33,15 @@ struct DeltaNetHeadArgs {
   int64_t checkpoint_stride = 0;
 };
 
+// The fastest kernel this CPU has (AVX-512 / AVX2 / portable, chosen once).
+// SIMD kernels tile the state by value columns (kernels.md §5.6: columns are
+// independent), keep a tile in L1 across the token loop and fuse token t's
+// update with token t+1's reads; results agree with the reference to float
+// rounding, and a batch gives bit for bit the same as its tokens one by one.
 void delta_net_recurrent(const DeltaNetHeadArgs& a);
+// The plain reference: value columns [v_begin, v_end) only (state columns,
+// output columns and checkpoints outside the range are left alone).
+void delta_net_recurrent_ref(const DeltaNetHeadArgs& a, int v_begin, int v_end);
 
 // Depthwise causal conv1d over the channels of one sequence (models.md §3.2
 // step 3), no bias, SiLU not applied here:
@@ -50,7 +58,9 @@ struct Conv1dArgs {
   int64_t channels = 0;
   int kc = 0;
 };
-// Processes channels [c_begin, c_end) (for splitting over threads).
+// Processes channels [c_begin, c_end) (for splitting over threads) with the
+// fastest kernel this CPU has; conv1d_causal_ref is the plain reference.
 void conv1d_causal(const Conv1dArgs& a, int64_t c_begin, int64_t c_end);
+void conv1d_causal_ref(const Conv1dArgs& a, int64_t c_begin, int64_t c_end);
 
 }  // namespace dllm

@@ -1,0 +1,234 @@
+// The token-mixing kernels (gated delta rule, causal conv1d, one-query
+// attention) written once over a small float-vector interface. Included by
+// mixer_avx2.cpp and mixer_avx512.cpp inside an anonymous namespace, after
+// each defines `struct Vec`:
+//   using T; static constexpr int W (lanes);
+//   zero(), set1(x), load(p), store(p, v), load_f16(p), fmadd(a, b, c) = a*b+c,
+//   mul, add, sub, min, max, hsum.
+// No include guard: meant to be included once per ISA file.
+
+using V = Vec::T;
+constexpr int W = Vec::W;
+
+// a . b over n floats (two chains, then the scalar tail).
+inline float dot(const float* a, const float* b, int n) {
+  V c0 = Vec::zero(), c1 = Vec::zero();
+  int i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    c0 = Vec::fmadd(Vec::load(a + i), Vec::load(b + i), c0);
+    c1 = Vec::fmadd(Vec::load(a + i + W), Vec::load(b + i + W), c1);
+  }
+  for (; i + W <= n; i += W) c0 = Vec::fmadd(Vec::load(a + i), Vec::load(b + i), c0);
+  float s = Vec::hsum(Vec::add(c0, c1));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Gated delta rule (kernels.md §4.3), one tile of NV*W value columns through
+// every token. The tile of the [dk][dv] state (dk rows of NV vectors) stays in
+// L1. Each token's pass over the tile does the decay + rank-1 update + clamp
+// and, in the same pass, accumulates S^T k and S^T q of the next token, so
+// every state element is read and written once per token.
+//
+// The sums run in two chains (even / odd key rows), added at the end; the
+// first token's sums are taken in a separate pass with the same chains, so a
+// token gives the same bits whether it comes in a batch or alone.
+
+template <int NV>
+struct DeltaTile {
+  V p[NV], s[NV];  // S^T k, S^T q of the next token
+
+  // S^T k and S^T q of the stored state (the first token of a call).
+  void read(const float* S, int64_t dv, int dk, const float* k, const float* q) {
+    V pa[2][NV], sa[2][NV];
+    for (int c2 = 0; c2 < 2; ++c2)
+      for (int j = 0; j < NV; ++j) pa[c2][j] = sa[c2][j] = Vec::zero();
+    for (int c = 0; c < dk; ++c) {
+      const V kc = Vec::set1(k[c]), qc = Vec::set1(q[c]);
+      const float* row = S + int64_t(c) * dv;
+      const int ch = c & 1;
+      for (int j = 0; j < NV; ++j) {
+        const V x = Vec::load(row + j * W);
+        pa[ch][j] = Vec::fmadd(x, kc, pa[ch][j]);
+        sa[ch][j] = Vec::fmadd(x, qc, sa[ch][j]);
+      }
+    }
+    for (int j = 0; j < NV; ++j) {
+      p[j] = Vec::add(pa[0][j], pa[1][j]);
+      s[j] = Vec::add(sa[0][j], sa[1][j]);
+    }
+  }
+
+  // S = clamp(alpha*S + k u^T) over the tile; with kn/qn (the next token's
+  // k and q) also the next token's sums. ck: checkpoint copy or nullptr.
+  template <bool kNext>
+  void update(float* S, int64_t dv, int dk, const float* k, const V* u, float alpha, const float* kn,
+              const float* qn, float* ck) {
+    const V va = Vec::set1(alpha), lo = Vec::set1(-1e6f), hi = Vec::set1(1e6f);
+    V pa[2][NV], sa[2][NV];
+    if constexpr (kNext)
+      for (int c2 = 0; c2 < 2; ++c2)
+        for (int j = 0; j < NV; ++j) pa[c2][j] = sa[c2][j] = Vec::zero();
+    for (int c = 0; c < dk; ++c) {
+      const V kc = Vec::set1(k[c]);
+      float* row = S + int64_t(c) * dv;
+      const int ch = c & 1;
+      for (int j = 0; j < NV; ++j) {
+        V x = Vec::fmadd(kc, u[j], Vec::mul(va, Vec::load(row + j * W)));
+        x = Vec::min(hi, Vec::max(lo, x));  // this operand order keeps a NaN, as std::clamp does
+        Vec::store(row + j * W, x);
+        if (ck) Vec::store(ck + int64_t(c) * dv + j * W, x);
+        if constexpr (kNext) {
+          pa[ch][j] = Vec::fmadd(x, Vec::set1(kn[c]), pa[ch][j]);
+          sa[ch][j] = Vec::fmadd(x, Vec::set1(qn[c]), sa[ch][j]);
+        }
+      }
+    }
+    if constexpr (kNext)
+      for (int j = 0; j < NV; ++j) {
+        p[j] = Vec::add(pa[0][j], pa[1][j]);
+        s[j] = Vec::add(sa[0][j], sa[1][j]);
+      }
+  }
+
+  void run(const DeltaNetHeadArgs& a, int col0) {
+    const int dk = a.dk;
+    const int64_t dv = a.dv;
+    float* S = a.state + col0;
+    read(S, dv, dk, a.k, a.q);
+    for (int t = 0; t < a.n_tokens; ++t) {
+      const float* q = a.q + t * a.qk_stride;
+      const float* k = a.k + t * a.qk_stride;
+      const float* v = a.v + t * a.v_stride + col0;
+      const float beta = sigmoid(a.b[t * a.gb_stride]);
+      const float alpha = std::exp(std::min(a.g[t * a.gb_stride], 50.0f));
+      const float kq = dot(k, q, dk);
+      const V vb = Vec::set1(beta), vba = Vec::set1(beta * alpha), vas = Vec::set1(alpha * a.scale),
+              vkqs = Vec::set1(kq * a.scale);
+      V u[NV];
+      float* o = a.out + t * a.out_stride + col0;
+      for (int j = 0; j < NV; ++j) {
+        u[j] = Vec::sub(Vec::mul(vb, Vec::load(v + j * W)), Vec::mul(vba, p[j]));
+        Vec::store(o + j * W, Vec::fmadd(vas, s[j], Vec::mul(vkqs, u[j])));
+      }
+      float* ck = a.checkpoints ? a.checkpoints + t * a.checkpoint_stride + col0 : nullptr;
+      if (t + 1 < a.n_tokens)
+        update<true>(S, dv, dk, k, u, alpha, k + a.qk_stride, q + a.qk_stride, ck);
+      else
+        update<false>(S, dv, dk, k, u, alpha, nullptr, nullptr, ck);
+    }
+  }
+};
+
+void delta_net_simd(const DeltaNetHeadArgs& a) {
+  int col = 0;
+  // Two vectors per key row where the columns allow (more independent work
+  // per broadcast), then single vectors, then the reference for the rest.
+  for (; col + 2 * W <= a.dv; col += 2 * W) DeltaTile<2>().run(a, col);
+  for (; col + W <= a.dv; col += W) DeltaTile<1>().run(a, col);
+  if (col < a.dv) delta_net_recurrent_ref(a, col, a.dv);
+}
+
+// ---------------------------------------------------------------------------
+// Causal depthwise conv1d, W channels per vector (the window of each channel
+// in lanes): y_t = w0*s0 + w1*s1 + ... + w_{K-1}*x_t, summed in that order.
+
+template <int K>
+void conv1d_block(const Conv1dArgs& a, int64_t c) {
+  constexpr int NS = K - 1;
+  float tmp[W];
+  V w[K], win[NS > 0 ? NS : 1];
+  for (int j = 0; j < K; ++j) {
+    for (int l = 0; l < W; ++l) tmp[l] = a.weight[(c + l) * K + j];
+    w[j] = Vec::load(tmp);
+  }
+  for (int j = 0; j < NS; ++j) {
+    for (int l = 0; l < W; ++l) tmp[l] = a.state[(c + l) * NS + j];
+    win[j] = Vec::load(tmp);
+  }
+  for (int t = 0; t < a.n_tokens; ++t) {
+    const V x = Vec::load(a.x + t * a.x_stride + c);
+    V acc = NS > 0 ? Vec::mul(w[0], win[0]) : Vec::mul(w[0], x);
+    for (int j = 1; j < NS; ++j) acc = Vec::fmadd(w[j], win[j], acc);
+    if (NS > 0) acc = Vec::fmadd(w[NS], x, acc);
+    Vec::store(a.y + t * a.y_stride + c, acc);
+    if (NS > 0) {
+      for (int j = 0; j + 1 < NS; ++j) win[j] = win[j + 1];
+      win[NS - 1] = x;
+    }
+  }
+  for (int j = 0; j < NS; ++j) {
+    Vec::store(tmp, win[j]);
+    for (int l = 0; l < W; ++l) a.state[(c + l) * NS + j] = tmp[l];
+  }
+}
+
+void conv1d_simd(const Conv1dArgs& a, int64_t c_begin, int64_t c_end) {
+  int64_t c = c_begin;
+  if (a.kc == 4)  // every Qwen3.5 / Qwen3-Next model; other widths take the reference
+    for (; c + W <= c_end; c += W) conv1d_block<4>(a, c);
+  if (c < c_end) conv1d_causal_ref(a, c, c_end);
+}
+
+// ---------------------------------------------------------------------------
+// One query token against the KV cache: vectors along head_dim. Scores, the
+// softmax (max-subtracted, sum in double) and the weighted sum of V rows as in
+// attention_one_ref; only the dot products' summation order differs.
+
+inline V load_kv(const void* base, int64_t idx, bool f16) {
+  return f16 ? Vec::load_f16(static_cast<const uint16_t*>(base) + idx) : Vec::load(static_cast<const float*>(base) + idx);
+}
+
+inline float dot_kv(const float* q, const void* k, int64_t base, int n, bool f16) {
+  V c0 = Vec::zero(), c1 = Vec::zero();
+  int d = 0;
+  for (; d + 2 * W <= n; d += 2 * W) {
+    c0 = Vec::fmadd(Vec::load(q + d), load_kv(k, base + d, f16), c0);
+    c1 = Vec::fmadd(Vec::load(q + d + W), load_kv(k, base + d + W, f16), c1);
+  }
+  for (; d < n; d += W) c0 = Vec::fmadd(Vec::load(q + d), load_kv(k, base + d, f16), c0);
+  return Vec::hsum(Vec::add(c0, c1));
+}
+
+// out[d0 .. d0 + NB*W) = sum_s scores[s] * inv * V_s, accumulated in registers.
+template <int NB>
+void weighted_v(const float* scores, float inv, const KvRows& kv, int64_t row, int64_t off, int64_t n_kv, float* out) {
+  V acc[NB];
+  for (int b = 0; b < NB; ++b) acc[b] = Vec::zero();
+  for (int64_t s = 0; s < n_kv; ++s) {
+    const V w = Vec::set1(scores[s] * inv);
+    const int64_t base = s * row + off;
+    for (int b = 0; b < NB; ++b) acc[b] = Vec::fmadd(w, load_kv(kv.v, base + b * W, kv.f16), acc[b]);
+  }
+  for (int b = 0; b < NB; ++b) Vec::store(out + b * W, acc[b]);
+}
+
+void attention_simd(const float* q, int n_heads, int n_kv_heads, int head_dim, const KvRows& kv, int64_t n_kv,
+                    float scale, float* out, float* scores, int h_begin, int h_end) {
+  if (head_dim % W != 0) {
+    attention_one_ref(q, n_heads, n_kv_heads, head_dim, kv, n_kv, scale, out, scores, h_begin, h_end);
+    return;
+  }
+  const int group = n_heads / n_kv_heads;
+  const int64_t row = int64_t(n_kv_heads) * head_dim;
+  for (int h = h_begin; h < h_end; ++h) {
+    const int64_t off = int64_t(h / group) * head_dim;
+    const float* qh = q + int64_t(h) * head_dim;
+    float mx = -INFINITY;
+    for (int64_t s = 0; s < n_kv; ++s) {
+      scores[s] = dot_kv(qh, kv.k, s * row + off, head_dim, kv.f16) * scale;
+      mx = std::max(mx, scores[s]);
+    }
+    double sum = 0.0;
+    for (int64_t s = 0; s < n_kv; ++s) {
+      scores[s] = std::exp(scores[s] - mx);
+      sum += scores[s];
+    }
+    const float inv = float(1.0 / sum);
+    float* oh = out + int64_t(h) * head_dim;
+    int d = 0;
+    for (; d + 4 * W <= head_dim; d += 4 * W) weighted_v<4>(scores, inv, kv, row, off + d, n_kv, oh + d);
+    for (; d < head_dim; d += W) weighted_v<1>(scores, inv, kv, row, off + d, n_kv, oh + d);
+  }
+}
