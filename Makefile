@@ -74,12 +74,13 @@ test-bindings: build
 	  python3 -m unittest discover -v
 
 # The other way deltallm-sys finds the library: building it itself with CMake
-# (Release, library only). A full third C++ build, so not part of `make test`.
+# (Release, the shared library only: no tests, no tools), exercised once here.
 bindings-cmake-check: build
+	@echo "== phase: bindings (Rust, library built by build.rs through CMake)"
 	cd bindings/rust && env -u DELTALLM_LIB_DIR CARGO_TARGET_DIR=$(ABS_BUILD)/cargo-cmake \
 	  DELTALLM_BIN=$(ABS_BUILD)/bin/deltallm cargo test --offline
 
-test: test-release test-asan test-bindings
+test: test-release test-asan test-bindings bindings-cmake-check
 	@echo "== phase: all tests passed"
 
 # make install PREFIX=/usr/local: headers, libraries, pkg-config and CMake package files.
