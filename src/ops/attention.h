@@ -15,6 +15,10 @@ struct KvRows {
 // q [n_heads][head_dim] -> out [n_heads][head_dim], attending to cache rows
 // [0, n_kv). Query head h uses kv head h / (n_heads / n_kv_heads).
 // scores: scratch of n_kv floats. Heads [h_begin, h_end) only.
+// Softmax without the division: scores[s] = exp(scores[s] - max) in place;
+// returns 1 / their sum (summed in double). Shared by every kernel set.
+float softmax_exp(float* scores, int64_t n);
+
 // The fastest kernel this CPU has (F16C conversions, vectors along
 // head_dim); attention_one_ref is the plain reference.
 void attention_one(const float* q, int n_heads, int n_kv_heads, int head_dim, const KvRows& kv, int64_t n_kv,

@@ -215,17 +215,8 @@ void attention_simd(const float* q, int n_heads, int n_kv_heads, int head_dim, c
   for (int h = h_begin; h < h_end; ++h) {
     const int64_t off = int64_t(h / group) * head_dim;
     const float* qh = q + int64_t(h) * head_dim;
-    float mx = -INFINITY;
-    for (int64_t s = 0; s < n_kv; ++s) {
-      scores[s] = dot_kv(qh, kv.k, s * row + off, head_dim, kv.f16) * scale;
-      mx = std::max(mx, scores[s]);
-    }
-    double sum = 0.0;
-    for (int64_t s = 0; s < n_kv; ++s) {
-      scores[s] = std::exp(scores[s] - mx);
-      sum += scores[s];
-    }
-    const float inv = float(1.0 / sum);
+    for (int64_t s = 0; s < n_kv; ++s) scores[s] = dot_kv(qh, kv.k, s * row + off, head_dim, kv.f16) * scale;
+    const float inv = softmax_exp(scores, n_kv);
     float* oh = out + int64_t(h) * head_dim;
     int d = 0;
     for (; d + 4 * W <= head_dim; d += 4 * W) weighted_v<4>(scores, inv, kv, row, off + d, n_kv, oh + d);

@@ -4,6 +4,34 @@
 
 namespace dllm {
 
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Waits until done() holds: first a short busy spin (jobs of a forward pass
+// follow each other within microseconds, and a pause costs no system call),
+// then yielding the core (another thread may need it when the machine is
+// busy). Returns false if done() still fails after both; the caller then
+// sleeps or keeps yielding.
+template <class Done>
+bool spin_until(Done&& done) {
+  for (int i = 0; i < 4096; ++i) {
+    if (done()) return true;
+    cpu_relax();
+  }
+  for (int i = 0; i < 2000; ++i) {
+    if (done()) return true;
+    std::this_thread::yield();
+  }
+  return done();
+}
+
+}  // namespace
+
 int ThreadPool::default_threads() {
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
@@ -28,11 +56,8 @@ void ThreadPool::worker(int ith) {
   for (;;) {
     // Spin a little before sleeping: jobs come in quick succession during a
     // forward pass, and a futex wake costs more than the spin.
-    uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < 20000; ++spin) {
-      std::this_thread::yield();
-      gen = generation_.load(std::memory_order_acquire);
-    }
+    uint64_t gen = seen;
+    spin_until([&] { return (gen = generation_.load(std::memory_order_acquire)) != seen; });
     if (gen == seen) {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return generation_.load() != seen; });
@@ -63,7 +88,9 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   }
   cv_.notify_all();
   fn(0, n_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  const auto done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
+  while (!spin_until(done)) {
+  }
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
