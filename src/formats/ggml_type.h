@@ -15,6 +15,7 @@ enum class GgmlType : uint32_t {
   IQ2_XXS = 16, IQ2_XS = 17, IQ3_XXS = 18, IQ1_S = 19, IQ4_NL = 20, IQ3_S = 21, IQ2_S = 22, IQ4_XS = 23,
   I8 = 24, I16 = 25, I32 = 26, I64 = 27, F64 = 28, IQ1_M = 29, BF16 = 30,
   MXFP4 = 39,
+  IQ4_K = 139, IQ4_KS = 144,  // ik_llama.cpp types
 };
 
 // Converts n (a multiple of block_elems) elements of one row.

@@ -27,9 +27,17 @@ constexpr int kQ5_KBytes = 176;  // d @0; dmin @2; scales[12] @4; qh[32] @16; qs
 constexpr int kQ6_KBytes = 210;  // ql[128]; qh[64] @128; scales[16] int8 @192; d f16 @208
 constexpr int kIQ4_XSBytes = 136;  // d @0; scales_h u16 @2; scales_l[4] @4; qs[128] @8
 
+// ik-specific 256-element super-blocks (kernels.md §2.5).
+constexpr int kIQ4_KBytes = 144;   // d f16 @0; extra u16 @2; scales_h[4] @4; scales_l[8] @8; qs[128] @16
+constexpr int kIQ4_KSBytes = 136;  // scales[8] @0; qs[128] @8 (each row starts with an f32 scale)
+constexpr int kIQ4_KSRowMeta = 4;
+
 // The IQ4_NL / IQ4_XS codebook.
 static constexpr int8_t kIQ4Values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                           1,    13,   25,  38,  53,  69,  89,  113};
+// The IQ4_K / IQ4_KS codebooks: the IQ4_NL values, then the same plus 4.
+static constexpr int8_t kIQ4KValues[32] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
+                                           -123, -100, -79, -61, -45, -31, -18, -6,  5, 17, 29, 42, 57, 73, 93, 117};
 
 static inline uint16_t load_u16(const uint8_t* p) {
   uint16_t v;
@@ -72,5 +80,24 @@ static inline int iq4xs_scale(const uint8_t* block, int ib) {
   const uint8_t* scales_l = block + 4;
   return ((scales_l[ib / 2] >> (4 * (ib % 2))) & 15) | (((scales_h >> (2 * ib)) & 3) << 4);
 }
+
+// IQ4_K: 6-bit scale (0..63, to be offset by -32) of 16-element sub-block s
+// (0..15; s = 2*ib + half for 32-element sub-block ib).
+static inline int iq4k_scale(const uint8_t* block, int s) {
+  const int ib = s / 2, half = s % 2;
+  const int low = (block[8 + ib] >> (4 * half)) & 15;
+  const int high = (block[4 + ib / 2] >> (4 * (ib % 2) + 2 * half)) & 3;
+  return low | (high << 4);
+}
+
+// IQ4_K: the codebook of sub-block s, chosen by bit s of `extra`.
+static inline const int8_t* iq4k_codebook(const uint8_t* block, int s) {
+  return kIQ4KValues + (((load_u16(block + 2) >> s) & 1) << 4);
+}
+
+// IQ4_KS: the scale byte of 32-element sub-block ib gives the multiplier of
+// the row scale (an odd integer -127..127) and, in its low bit, the codebook.
+static inline int iq4ks_scale(uint8_t sc) { return int(sc & 254) - 127; }
+static inline const int8_t* iq4ks_codebook(uint8_t sc) { return kIQ4KValues + ((sc & 1) << 4); }
 
 }  // namespace dllm::qb

@@ -23,6 +23,9 @@ void dequant_q4_k(const void* src, float* dst, int64_t n);
 void dequant_q5_k(const void* src, float* dst, int64_t n);
 void dequant_q6_k(const void* src, float* dst, int64_t n);
 void dequant_iq4_xs(const void* src, float* dst, int64_t n);
+// ik types (kernels.md §2.5). IQ4_KS: src is a whole row (its f32 scale first).
+void dequant_iq4_k(const void* src, float* dst, int64_t n);
+void dequant_iq4_ks(const void* src, float* dst, int64_t n);
 
 // src: [n] f32; dst: the encoded row.
 void quant_f32(const float* src, void* dst, int64_t n);

@@ -109,6 +109,8 @@ RowsFn avx2_rows(GgmlType t) {
     case GgmlType::Q5_K: return rows_direct<Q5_KKernel, 1>;
     case GgmlType::Q6_K: return rows_direct<Q6_KKernel, 1>;
     case GgmlType::IQ4_XS: return rows_unpacked<GgmlType::IQ4_XS, 4>;
+    case GgmlType::IQ4_K: return rows_unpacked<GgmlType::IQ4_K, 4>;
+    case GgmlType::IQ4_KS: return rows_unpacked<GgmlType::IQ4_KS, 4>;
     default: return nullptr;
   }
 }

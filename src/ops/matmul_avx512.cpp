@@ -346,9 +346,8 @@ template <GgmlType T>
 void rows_prefill512(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
   const WeightView& W = *t.W;
   const unpack::Fn unpack_row = fast_unpack<T>();
-  constexpr bool S16 = T == GgmlType::Q2_K || T == GgmlType::Q3_K || T == GgmlType::Q6_K;
-  constexpr bool MINS = T == GgmlType::Q4_1 || T == GgmlType::Q5_1 || T == GgmlType::Q2_K ||
-                        T == GgmlType::Q4_K || T == GgmlType::Q5_K;
+  constexpr bool S16 = unpack::entry(T).traits.s16;
+  constexpr bool MINS = unpack::entry(T).traits.mins;
   const size_t rb = unpack::row_bytes_unpacked(W.cols);
   const unpack::Row u[2] = {unpack::carve(tmp, W.cols), unpack::carve(tmp + rb, W.cols)};
   const Unpacked512<S16, MINS> k{u};
@@ -410,6 +409,8 @@ RowsFn avx512_rows(GgmlType t) {
     case GgmlType::Q5_K: return rows_direct<Q45_K512<true>, 2>;
     case GgmlType::Q6_K: return rows_direct<Q6_K512, 2>;
     case GgmlType::IQ4_XS: return rows_prefill512<GgmlType::IQ4_XS>;
+    case GgmlType::IQ4_K: return rows_prefill512<GgmlType::IQ4_K>;
+    case GgmlType::IQ4_KS: return rows_prefill512<GgmlType::IQ4_KS>;
     default: return nullptr;
   }
 }

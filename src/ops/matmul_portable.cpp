@@ -100,6 +100,8 @@ RowsFn portable_rows(GgmlType t) {
     case GgmlType::Q5_K: return rows_int8<GgmlType::Q5_K>;
     case GgmlType::Q6_K: return rows_int8<GgmlType::Q6_K>;
     case GgmlType::IQ4_XS: return rows_int8<GgmlType::IQ4_XS>;
+    case GgmlType::IQ4_K: return rows_int8<GgmlType::IQ4_K>;
+    case GgmlType::IQ4_KS: return rows_int8<GgmlType::IQ4_KS>;
     default: return nullptr;
   }
 }

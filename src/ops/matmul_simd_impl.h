@@ -439,9 +439,8 @@ template <GgmlType T, int MTP>
 void rows_unpacked(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
   const WeightView& W = *t.W;
   const unpack::Fn unpack_row = fast_unpack<T>();
-  constexpr bool S16 = T == GgmlType::Q2_K || T == GgmlType::Q3_K || T == GgmlType::Q6_K;
-  constexpr bool MINS = T == GgmlType::Q4_1 || T == GgmlType::Q5_1 || T == GgmlType::Q2_K ||
-                        T == GgmlType::Q4_K || T == GgmlType::Q5_K;
+  constexpr bool S16 = unpack::entry(T).traits.s16;
+  constexpr bool MINS = unpack::entry(T).traits.mins;
   const unpack::Row u = unpack::carve(tmp, W.cols);
   const size_t rb = row_bytes(T, W.cols);
   for (int64_t n = n0; n < n1; ++n) {

@@ -18,6 +18,8 @@ ActKind act_kind(GgmlType t) {
     case GgmlType::Q2_K:
     case GgmlType::Q3_K:
     case GgmlType::IQ4_XS:
+    case GgmlType::IQ4_K:
+    case GgmlType::IQ4_KS:
       return ActKind::Q8_K;
     default:
       return ActKind::Q8_32;

@@ -124,7 +124,7 @@ TEST(TypeTable, KernelsPresent) {
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
                      GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q2_K, GgmlType::Q3_K,
                      GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_NL,
-                     GgmlType::IQ4_XS})
+                     GgmlType::IQ4_XS, GgmlType::IQ4_K, GgmlType::IQ4_KS})
     EXPECT_TRUE(can_dequantize(t)) << type_label(uint32_t(t));
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0})
     EXPECT_TRUE(can_quantize(t));
@@ -283,6 +283,33 @@ TEST(Dequantize, Q3_KSignedScales) {
   EXPECT_EQ(y[214], 2.0f * float((12 | 1 << 4) - 32) * 3);
   // element 208 (same group, l = 16): q = 0, hmask bit clear -> -4.
   EXPECT_EQ(y[208], 2.0f * float((12 | 1 << 4) - 32) * -4);
+}
+
+TEST(Dequantize, IQ4_KSubBlocksAndCodebooks) {
+  uint8_t b[144] = {};
+  put16(b, 0.5f);
+  b[2] = 1 << 5;         // extra bit 5: sub-block 5 (ib 2, high nibbles) uses the shifted codebook
+  b[8 + 2] = 0x70;       // scales_l[2] high nibble: low 4 bits of sub-block 5's scale = 7
+  b[4 + 1] = 0x3 << 2;   // scales_h[1] bits 2-3: its high 2 bits = 3 -> scale 55
+  b[16 + 35] = 0xA0;     // qs[16*2 + 3]: high nibble 10 (element 83), low nibble 0 (element 67)
+  float y[256];
+  dequantize_row(GgmlType::IQ4_K, b, y, 256);
+  EXPECT_EQ(y[83], 0.5f * float(55 - 32) * 29.0f);   // shifted codebook[10] = 25 + 4
+  EXPECT_EQ(y[67], 0.5f * float(0 - 32) * -127.0f);  // sub-block 4: scale 0, plain codebook
+}
+
+TEST(Dequantize, IQ4_KSRowScale) {
+  EXPECT_EQ(row_bytes(GgmlType::IQ4_KS, 512), size_t(4 + 2 * 136));
+  uint8_t row[4 + 136] = {};
+  const float D = 0.25f;
+  std::memcpy(row, &D, 4);
+  row[4 + 5] = 201;            // sub-block 5: multiplier (200 - 127) = 73, shifted codebook
+  row[4 + 8 + 16 * 5 + 4] = 0x30;  // element 32*5 + 20: high nibble of qs[16*5 + 4] = 3
+  float y[256];
+  dequantize_row(GgmlType::IQ4_KS, row, y, 256);
+  EXPECT_EQ(y[180], 0.25f * 73.0f * -61.0f);   // shifted codebook[3] = -65 + 4
+  EXPECT_EQ(y[160], 0.25f * 73.0f * -123.0f);  // nibble 0
+  EXPECT_EQ(y[0], 0.25f * -127.0f * -127.0f);  // scale byte 0: multiplier -127, plain codebook
 }
 
 }  // namespace

@@ -39,14 +39,15 @@ namespace {
 const GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16,   GgmlType::Q8_0,
                            GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0,   GgmlType::Q5_1,
                            GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,   GgmlType::Q5_K,
-                           GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS};
+                           GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::IQ4_K,
+                           GgmlType::IQ4_KS};
 
 // Byte offsets of the fp16 scale fields in a block (kernels.md §2): random
 // bytes everywhere else exercise every quant and sub-scale bit pattern.
 std::vector<int> scale_offsets(GgmlType t) {
   switch (t) {
     case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::Q8_0: case GgmlType::IQ4_NL:
-    case GgmlType::IQ4_XS: return {0};
+    case GgmlType::IQ4_XS: case GgmlType::IQ4_K: return {0};
     case GgmlType::Q4_1: case GgmlType::Q5_1: case GgmlType::Q4_K: case GgmlType::Q5_K: return {0, 2};
     case GgmlType::Q2_K: return {80, 82};
     case GgmlType::Q3_K: return {108};
@@ -83,8 +84,12 @@ Weights random_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng, size
       for (int off : scale_offsets(t)) {
         const float d = std::exp2(ex(rng)) * (byte(rng) & 1 ? 1.0f : -1.0f);
         const uint16_t h = f32_to_f16(d);
-        std::memcpy(row + b * tt.block_bytes + off, &h, 2);
+        std::memcpy(row + tt.row_meta_bytes + b * tt.block_bytes + off, &h, 2);
       }
+    if (t == GgmlType::IQ4_KS) {  // the row's f32 scale
+      const float d = std::exp2(ex(rng)) * (byte(rng) & 1 ? 1.0f : -1.0f);
+      std::memcpy(row, &d, 4);
+    }
   }
   w.view.type = t;
   w.view.cols = K;
@@ -206,8 +211,12 @@ Weights exact_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng) {
     std::memcpy(p, &x, 2);
   };
   for (int64_t n = 0; n < N; ++n) {
+    if (t == GgmlType::IQ4_KS) {  // row scale 1
+      const float one = 1.0f;
+      std::memcpy(w.bytes.data() + size_t(n) * w.view.row_stride, &one, 4);
+    }
     for (int64_t b = 0; b < K / tt.block_elems; ++b) {
-      uint8_t* blk = w.bytes.data() + size_t(n) * w.view.row_stride + b * tt.block_bytes;
+      uint8_t* blk = w.bytes.data() + size_t(n) * w.view.row_stride + tt.row_meta_bytes + b * tt.block_bytes;
       switch (t) {
         case GgmlType::Q8_0:
           h(blk, 1.0f);
@@ -238,6 +247,15 @@ Weights exact_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng) {
           h(blk, 1.0f);
           blk[2] = blk[3] = 0xAA;  // high bits 2: scales 0..3
           for (int i = 4; i < 8; ++i) blk[i] &= 0x33;
+          break;
+        case GgmlType::IQ4_K:
+          h(blk, 1.0f);
+          for (int i = 4; i < 8; ++i) blk[i] = 0xAA;    // high bits 2: scales 0..3
+          for (int i = 8; i < 16; ++i) blk[i] &= 0x33;  // (extra, both codebooks, stays random)
+          break;
+        case GgmlType::IQ4_KS:
+          // multipliers (sc & 254) - 127 in {-1, 1, 3}, low bit (codebook) varied
+          for (int i = 0; i < 8; ++i) blk[i] = uint8_t(126 + blk[i] % 6);
           break;
         default: break;
       }

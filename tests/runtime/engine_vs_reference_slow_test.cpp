@@ -85,7 +85,10 @@ TEST_P(EngineVsReference, PromptThenGreedySteps) {
   }
   // reference
   std::string ids;
-  for (int i = 0; i < n_prompt; ++i) ids += (i ? "," : "") + std::to_string(prompt[i]);
+  for (int i = 0; i < n_prompt; ++i) {
+    if (i) ids += ',';
+    ids += std::to_string(prompt[i]);
+  }
   const std::string out = test::temp_path(GetParam().name + ".ref.f32");
   auto r = test::run_cmd({"/usr/bin/python3", ref_script, "--model", path, "--tokens", ids, "--decode",
                           std::to_string(n_steps), "--logits-out", out});

@@ -38,7 +38,10 @@ TYPES = {
     8: ("Q8_0", 32, 34), 20: ("IQ4_NL", 32, 18),
     10: ("Q2_K", 256, 84), 11: ("Q3_K", 256, 110), 12: ("Q4_K", 256, 144),
     13: ("Q5_K", 256, 176), 14: ("Q6_K", 256, 210), 23: ("IQ4_XS", 256, 136),
+    139: ("IQ4_K", 256, 144), 144: ("IQ4_KS", 256, 136),
 }
+# Bytes at the start of every row (ik types): IQ4_KS has an f32 row scale.
+ROW_META = {144: 4}
 
 
 class Reader:
@@ -243,14 +246,58 @@ def dq_iq4_xs(b):
     return out
 
 
+# ik codebooks (kernels.md §2.5): the IQ4_NL values, then the same plus 4.
+IQ4K = np.concatenate([IQ4, IQ4 + 4])
+
+
+def dq_iq4_k(b):
+    """Sixteen 16-element sub-blocks s = 2*ib + half: 6-bit scale from
+    scales_l[ib] nibble `half` and scales_h[ib // 2] bits 4*(ib % 2) + 2*half,
+    codebook from bit s of `extra`, quants = nibble `half` of qs[16*ib + j]."""
+    d = f16(b, 0)
+    extra = b[:, 2:4].copy().view("<u2").astype(np.int32)  # [nb, 1]
+    sh = b[:, 4:8].astype(np.int32)
+    sl = b[:, 8:16].astype(np.int32)
+    qs = b[:, 16:144].astype(np.int32)
+    out = np.empty((b.shape[0], 256), F32)
+    for s in range(16):
+        ib, half = s // 2, s % 2
+        low = (sl[:, ib] >> (4 * half)) & 15
+        high = (sh[:, ib // 2] >> (4 * (ib % 2) + 2 * half)) & 3
+        dl = d[:, 0] * ((low | (high << 4)) - 32).astype(F32)
+        table = 16 * ((extra[:, 0] >> s) & 1)
+        n = (qs[:, 16 * ib:16 * ib + 16] >> (4 * half)) & 15
+        out[:, 32 * ib + 16 * half:32 * ib + 16 * half + 16] = dl[:, None] * IQ4K[table[:, None] + n].astype(F32)
+    return out
+
+
+def dq_iq4_ks_row(row, nb):
+    """One row: f32 scale D, then nb blocks of scales[8] + qs[128];
+    sub-block ib: D * ((scales[ib] & 254) - 127), codebook by its low bit."""
+    D = row[0:4].copy().view("<f4").astype(F32)[0]
+    b = row[4:].reshape(nb, 136)
+    sc = b[:, 0:8].astype(np.int32)
+    out = np.empty((nb, 256), F32)
+    for ib in range(8):
+        dl = D * ((sc[:, ib] & 254) - 127).astype(F32)
+        n = legacy_nibbles(b[:, 8 + 16 * ib:8 + 16 * ib + 16])
+        out[:, 32 * ib:32 * ib + 32] = dl[:, None] * IQ4K[16 * (sc[:, ib:ib + 1] & 1) + n].astype(F32)
+    return out.reshape(-1)
+
+
 BLOCK_DECODERS = {2: dq_q4_0, 3: dq_q4_1, 6: dq_q5_0, 7: dq_q5_1, 8: dq_q8_0, 20: dq_iq4_nl,
                   10: dq_q2_k, 11: dq_q3_k, 12: dq_q4_k, 13: dq_q5_k, 14: dq_q6_k,
-                  23: dq_iq4_xs}
+                  23: dq_iq4_xs, 139: dq_iq4_k}
 
 
 def dequantize(buf, data, ne, typ, off):
     n = int(np.prod(ne))
     _, be, bb = TYPES[typ]
+    if typ in ROW_META:
+        rows, nb = n // ne[0], ne[0] // be
+        rb = ROW_META[typ] + nb * bb
+        raw = np.frombuffer(buf, np.uint8, rows * rb, data + off).reshape(rows, rb)
+        return np.concatenate([dq_iq4_ks_row(raw[r], nb) for r in range(rows)])
     nbytes = n // be * bb
     raw = np.frombuffer(buf, np.uint8, nbytes, data + off)
     if typ == 0:
