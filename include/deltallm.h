@@ -238,8 +238,9 @@ typedef struct deltallm_memory_info {
   uint64_t kv_cache;        /* attention K/V cache for all sequences */
   uint64_t recurrent_state; /* Gated DeltaNet conv + delta-rule state for all sequences */
   uint64_t workspace;       /* forward scratch for one micro-batch */
-  uint64_t total;           /* kv_cache + recurrent_state + workspace: what the context allocates */
-  uint64_t state_per_seq;   /* KV (full context) + recurrent bytes of one sequence */
+  uint64_t total;           /* kv_cache + recurrent_state + checkpoints + workspace: what the context allocates */
+  uint64_t state_per_seq;   /* KV (full context) + recurrent bytes (+ checkpoints) of one sequence */
+  uint64_t checkpoints;     /* per-step recurrent states for deltallm_seq_rollback, all sequences */
 } deltallm_memory_info;
 
 typedef struct deltallm_context_params deltallm_context_params;
@@ -413,6 +414,10 @@ struct deltallm_context_params {
   deltallm_kv_type kv_type; /* default DELTALLM_KV_F16 */
   deltallm_abort_callback abort_callback; /* default NULL */
   void* abort_user_data;
+  int32_t n_rollback; /* 0 (default): off. Else keep the recurrent state after each token of a
+                         sequence's last batch when it brought at most n_rollback tokens, so that
+                         deltallm_seq_rollback can drop them (speculative decoding); costs
+                         n_rollback recurrent states per sequence. At most n_batch. */
 };
 
 /* Defaults as in the comments above. Thread-safe. */
@@ -437,6 +442,7 @@ typedef struct deltallm_context_info {
   int32_t n_threads;
   deltallm_kv_type kv_type;
   int32_t n_vocab; /* length of a logits row */
+  int32_t n_rollback;
 } deltallm_context_info;
 
 /* Errors: INVALID_ARGUMENT. */
@@ -506,6 +512,20 @@ DELTALLM_API deltallm_status deltallm_seq_copy(deltallm_context* ctx, int32_t sr
 
 /* Empties every sequence except `seq`. Errors: INVALID_ARGUMENT. */
 DELTALLM_API deltallm_status deltallm_seq_keep(deltallm_context* ctx, int32_t seq);
+
+/* Shortens sequence `seq` to its first `len` positions, as if the later
+ * tokens had never been decoded (the next decode continues at position
+ * len). The Gated DeltaNet state cannot be recomputed backwards, so this
+ * works only back into the sequence's last batch, from the checkpoints kept
+ * with n_rollback > 0: len may be any length from (first position of that
+ * batch) + 1 to the current length; len 0 empties the sequence, len equal to
+ * the current length does nothing. Speculative decoding: decode the last
+ * accepted token plus k drafts in one batch (k + 1 <= n_rollback), then roll
+ * back to just after the last accepted draft.
+ * Errors: INVALID_ARGUMENT (NULL, seq out of range, len < 0 or above the
+ * length), NOT_AVAILABLE (no checkpoint for len: the message names the
+ * lengths that are possible); on error nothing changes. */
+DELTALLM_API deltallm_status deltallm_seq_rollback(deltallm_context* ctx, int32_t seq, int64_t len);
 
 /* Bytes of a snapshot of the sequence as it is now. Errors: INVALID_ARGUMENT. */
 DELTALLM_API deltallm_status deltallm_seq_state_size(const deltallm_context* ctx, int32_t seq, size_t* size);

@@ -107,6 +107,9 @@ ContextParams to_context_params(const deltallm_context_params& p) {
   cp.n_batch = p.n_batch;
   cp.n_threads = p.n_threads;
   cp.kv_type = kv == DELTALLM_KV_F16 ? KvType::F16 : KvType::F32;
+  if (p.n_rollback < 0 || p.n_rollback > p.n_batch)
+    raise(DELTALLM_ERR_INVALID_ARGUMENT, "n_rollback must be in 0..n_batch (", p.n_batch, "), got ", p.n_rollback);
+  cp.n_rollback = p.n_rollback;
   return cp;
 }
 
@@ -120,10 +123,12 @@ deltallm_memory_info memory_for(const Model& m, const ContextParams& cp) {
   v.weights = m.weight_bytes();
   v.kv_cache = kv_bytes_per_seq(hp, cp.kv_type, n_ctx) * uint64_t(cp.n_seq);
   v.recurrent_state = recurrent_bytes_per_seq(hp) * uint64_t(cp.n_seq);
+  const uint64_t ckpt_per_seq = recurrent_bytes_per_seq(hp) * uint64_t(std::min(cp.n_rollback, n_batch));
+  v.checkpoints = ckpt_per_seq * uint64_t(cp.n_seq);
   // The workspace's size depends on many shapes; build one to measure it.
   v.workspace = ForwardWorkspace(hp, n_batch, n_ctx, threads).bytes();
-  v.total = v.kv_cache + v.recurrent_state + v.workspace;
-  v.state_per_seq = kv_bytes_per_seq(hp, cp.kv_type, n_ctx) + recurrent_bytes_per_seq(hp);
+  v.total = v.kv_cache + v.recurrent_state + v.checkpoints + v.workspace;
+  v.state_per_seq = kv_bytes_per_seq(hp, cp.kv_type, n_ctx) + recurrent_bytes_per_seq(hp) + ckpt_per_seq;
   return v;
 }
 
@@ -145,6 +150,7 @@ deltallm_context_params deltallm_context_default_params(void) {
   p.kv_type = DELTALLM_KV_F16;
   p.abort_callback = nullptr;
   p.abort_user_data = nullptr;
+  p.n_rollback = 0;
   return p;
 }
 
@@ -182,6 +188,7 @@ deltallm_status deltallm_context_get_info(const deltallm_context* ctx, deltallm_
     v.n_threads = c.n_threads();
     v.kv_type = ctx->kv == KvType::F16 ? DELTALLM_KV_F16 : DELTALLM_KV_F32;
     v.n_vocab = ctx->model->n_vocab;
+    v.n_rollback = c.n_rollback();
     write_info(info, v, "info");
   });
 }
@@ -195,6 +202,7 @@ deltallm_status deltallm_context_get_memory(const deltallm_context* ctx, deltall
     cp.n_batch = c.n_batch();
     cp.n_threads = c.n_threads();
     cp.kv_type = ctx->kv;
+    cp.n_rollback = c.n_rollback();
     write_info(info, memory_for(*ctx->model->model, cp), "info");
   });
 }
@@ -307,6 +315,26 @@ deltallm_status deltallm_seq_keep(deltallm_context* ctx, int32_t seq) {
     check_seq(c, seq);
     for (int s = 0; s < c.n_seq(); ++s)
       if (s != seq) c.seq_clear(s);
+  });
+}
+
+deltallm_status deltallm_seq_rollback(deltallm_context* ctx, int32_t seq, int64_t len) {
+  return guard("deltallm_seq_rollback", DELTALLM_ERR_INVALID_ARGUMENT, [&] {
+    Context& c = ctx_ref(ctx);
+    check_seq(c, seq);
+    const int64_t cur = c.seq_len(seq);
+    if (len < 0 || len > cur)
+      raise(DELTALLM_ERR_INVALID_ARGUMENT, "sequence ", seq, " holds ", cur, " positions, cannot keep ", len);
+    const auto [first, last] = c.rollback_range(seq);
+    if (len != 0 && len != cur && (len < first || len > last)) {
+      if (first > last)
+        raise(DELTALLM_ERR_NOT_AVAILABLE, "sequence ", seq, " has no checkpoints to roll back to length ", len,
+              " (n_rollback = ", c.n_rollback(), "; they cover the last batch when it brought at most that many ",
+              "tokens of the sequence)");
+      raise(DELTALLM_ERR_NOT_AVAILABLE, "sequence ", seq, " can be rolled back to lengths ", first, "..", last,
+            " (or 0) only, not ", len);
+    }
+    c.seq_rollback(seq, len);
   });
 }
 

@@ -27,12 +27,24 @@ struct KvView {
   bool f16 = true;
 };
 
+// Per-step checkpoints of one Gated DeltaNet layer for one sequence
+// (kernels.md §4.5): the layer's recurrent state (conv columns, then the
+// delta-rule state, as in RecurrentStateView) after token t of a segment
+// goes to base + t * stride. Written when the segment has at most
+// max_steps tokens; base == nullptr: not kept.
+struct RecurrentCheckpoints {
+  float* base = nullptr;
+  int64_t stride = 0;
+  int max_steps = 0;
+};
+
 // Where the forward pass finds per-sequence state (implemented by the runtime).
 class SequenceMemory {
  public:
   virtual ~SequenceMemory() = default;
   virtual RecurrentStateView recurrent(int layer, int seq) = 0;
   virtual KvView kv(int layer, int seq) = 0;
+  virtual RecurrentCheckpoints checkpoints(int /*layer*/, int /*seq*/) { return {}; }
 };
 
 // Tokens of one sequence, contiguous in the micro-batch, at consecutive

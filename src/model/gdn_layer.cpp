@@ -29,6 +29,26 @@ void split_fused_qkvz(const HParams& hp, const float* u, float* qkv, float* z) {
   }
 }
 
+// The conv state after each token t of a segment (its last ns inputs, the
+// older ones from the state before the segment) to ckpt + t*stride, laid out
+// like the state: [channel][ns], oldest first. Runs before the conv updates
+// the state.
+void save_conv_checkpoints(const float* x, const float* state, int64_t channels, int ns, int n_tokens, float* ckpt,
+                           int64_t stride) {
+  for (int t = 0; t < n_tokens; ++t) {
+    float* dst = ckpt + t * stride;
+    for (int j = 0; j < ns; ++j) {
+      const int idx = t - ns + 1 + j;  // input index of window slot j; < 0: from the old state
+      if (idx >= 0) {
+        const float* row = x + int64_t(idx) * channels;
+        for (int64_t c = 0; c < channels; ++c) dst[c * ns + j] = row[c];
+      } else {
+        for (int64_t c = 0; c < channels; ++c) dst[c * ns + j] = state[c * ns + ns + idx];
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory& mem, ForwardWorkspace& ws,
@@ -78,8 +98,12 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
   float* conv = ws.conv.data();
   float* o = ws.o.data();
   const float scale = 1.0f / std::sqrt(float(dk));
+  const int64_t conv_floats = int64_t(Kc - 1) * CD;
   for (const Segment& seg : ub.segments) {
     RecurrentStateView st = mem.recurrent(il, seg.seq);
+    const RecurrentCheckpoints cp = mem.checkpoints(il, seg.seq);
+    float* const ckpt = cp.base && seg.len <= cp.max_steps ? cp.base : nullptr;
+    if (ckpt) save_conv_checkpoints(qkv + int64_t(seg.start) * CD, st.conv, CD, Kc - 1, seg.len, ckpt, cp.stride);
     // Step 3: causal conv over this segment's tokens, then SiLU.
     Conv1dArgs ca;
     ca.state = st.conv;
@@ -123,6 +147,10 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
         a.dk = dk;
         a.dv = dv;
         a.scale = scale;
+        if (ckpt) {
+          a.checkpoints = ckpt + conv_floats + hh * int64_t(dk) * dv;
+          a.checkpoint_stride = cp.stride;
+        }
         delta_net_recurrent(a);
       }
     });

@@ -14,7 +14,8 @@ namespace dllm {
 // layer the K and V rows of every position.
 class Context::Memory : public SequenceMemory {
  public:
-  Memory(const HParams& hp, int n_seq, int64_t n_ctx, KvType kv) : hp_(hp), n_ctx_(n_ctx), kv_(kv) {
+  Memory(const HParams& hp, int n_seq, int64_t n_ctx, KvType kv, int n_steps)
+      : hp_(hp), n_ctx_(n_ctx), kv_(kv), n_steps_(n_steps) {
     conv_floats_ = int64_t(hp.ssm_conv_kernel - 1) * hp.ssm_conv_dim();
     ssm_floats_ = int64_t(hp.ssm_hv) * hp.ssm_dk * hp.ssm_dv();
     kv_row_ = int64_t(hp.n_head_kv) * hp.head_dim;
@@ -26,10 +27,29 @@ class Context::Memory : public SequenceMemory {
     n_att_ = na;
     rec_.resize(n_seq);
     att_.resize(n_seq);
+    ckpt_.resize(n_seq);
     for (int s = 0; s < n_seq; ++s) {
       rec_[s].assign(size_t(nr) * size_t(conv_floats_ + ssm_floats_), 0.0f);
       att_[s].assign(size_t(na) * 2 * size_t(n_ctx) * size_t(kv_row_) * elem_, 0);
+      ckpt_[s].assign(size_t(nr) * size_t(n_steps) * size_t(conv_floats_ + ssm_floats_), 0.0f);
     }
+  }
+
+  RecurrentCheckpoints checkpoints(int layer, int seq) override {
+    if (n_steps_ == 0) return {};
+    const int64_t per = conv_floats_ + ssm_floats_;
+    return {ckpt_[seq].data() + size_t(layer_slot_[layer]) * size_t(n_steps_) * size_t(per), per, n_steps_};
+  }
+  // Every recurrent layer of `seq` back to its state after step t.
+  void restore_checkpoint(int seq, int t) {
+    const size_t per = size_t(conv_floats_ + ssm_floats_);
+    for (int l = 0; l < n_rec_; ++l)
+      std::memcpy(rec_[seq].data() + size_t(l) * per, ckpt_[seq].data() + (size_t(l) * size_t(n_steps_) + size_t(t)) * per,
+                  per * sizeof(float));
+  }
+  bool has_recurrent() const { return n_rec_ > 0; }
+  uint64_t checkpoint_bytes() const {
+    return uint64_t(n_rec_) * uint64_t(n_steps_) * uint64_t(conv_floats_ + ssm_floats_) * 4;
   }
 
   RecurrentStateView recurrent(int layer, int seq) override {
@@ -92,12 +112,14 @@ class Context::Memory : public SequenceMemory {
   const HParams& hp_;
   int64_t n_ctx_;
   KvType kv_;
+  int n_steps_;  // checkpoints per sequence and layer
   int64_t conv_floats_, ssm_floats_, kv_row_;
   size_t elem_;
   std::vector<int> layer_slot_;
   int n_rec_ = 0, n_att_ = 0;
   std::vector<std::vector<float>> rec_;   // [n_seq][n_rec * (conv + ssm)]
   std::vector<std::vector<uint8_t>> att_; // [n_seq][n_att * 2 * n_ctx * kv_row * elem]
+  std::vector<std::vector<float>> ckpt_;  // [n_seq][n_rec][n_steps][conv + ssm]
 };
 
 namespace {
@@ -116,13 +138,18 @@ Context::Context(const Model& model, const ContextParams& params) : model_(model
   if (params.n_seq < 1 || params.n_seq > 256) fail("n_seq must be in 1..256 (got ", params.n_seq, ")");
   if (params.n_batch < 1) fail("n_batch must be at least 1 (got ", params.n_batch, ")");
   if (params.n_threads < 0 || params.n_threads > 1024) fail("threads must be in 0..1024 (got ", params.n_threads, ")");
+  if (params.n_rollback < 0 || params.n_rollback > params.n_batch)
+    fail("n_rollback must be in 0..n_batch (", params.n_batch, "), got ", params.n_rollback);
   n_seq_ = params.n_seq;
   n_batch_ = int(std::min<int64_t>(params.n_batch, n_ctx_ * n_seq_));
+  n_rollback_ = std::min(params.n_rollback, n_batch_);
   kv_type_ = params.kv_type;
   pool_ = std::make_unique<ThreadPool>(params.n_threads);
-  mem_ = std::make_unique<Memory>(hp, n_seq_, n_ctx_, kv_type_);
+  mem_ = std::make_unique<Memory>(hp, n_seq_, n_ctx_, kv_type_, n_rollback_);
   ws_ = std::make_unique<ForwardWorkspace>(hp, n_batch_, n_ctx_, pool_->size());
   seq_len_.assign(n_seq_, 0);
+  ckpt_pos0_.assign(n_seq_, 0);
+  ckpt_n_.assign(n_seq_, 0);
   order_.reserve(n_batch_);
 }
 
@@ -130,7 +157,9 @@ Context::~Context() = default;
 
 int Context::n_threads() const { return pool_->size(); }
 
-uint64_t Context::state_bytes_per_seq() const { return mem_->recurrent_bytes() + mem_->kv_bytes(); }
+uint64_t Context::state_bytes_per_seq() const {
+  return mem_->recurrent_bytes() + mem_->kv_bytes() + mem_->checkpoint_bytes();
+}
 
 std::string Context::memory_plan() const {
   const HParams& hp = model_.hparams();
@@ -141,9 +170,12 @@ std::string Context::memory_plan() const {
                "  (", hp.n_attention_layers(), " layers x ", n_ctx_, " positions x ", n_seq_, " seq)\n");
   s += str_cat("  recurrent state (f32)   ", mib(mem_->recurrent_bytes() * n_seq_), "  (", hp.n_recurrent_layers(),
                " layers x ", n_seq_, " seq)\n");
+  if (n_rollback_ > 0)
+    s += str_cat("  checkpoints (f32)       ", mib(mem_->checkpoint_bytes() * n_seq_), "  (", n_rollback_,
+                 " steps x ", hp.n_recurrent_layers(), " layers x ", n_seq_, " seq)\n");
   s += str_cat("  workspace               ", mib(ws_->bytes()), "  (micro-batch ", n_batch_, " tokens, ",
                pool_->size(), " threads)\n");
-  s += "  total (excl. weights)   " + mib(mem_->kv_bytes() * n_seq_ + mem_->recurrent_bytes() * n_seq_ + ws_->bytes());
+  s += "  total (excl. weights)   " + mib(state_bytes_per_seq() * n_seq_ + ws_->bytes());
   return s;
 }
 
@@ -164,6 +196,39 @@ void Context::seq_clear(int seq) {
   check_seq(seq, "seq_clear");
   mem_->zero_recurrent(seq);
   seq_len_[seq] = 0;
+  ckpt_n_[seq] = 0;
+}
+
+std::pair<int64_t, int64_t> Context::rollback_range(int seq) const {
+  check_seq(seq, "rollback_range");
+  const int64_t len = seq_len_[seq];
+  if (!mem_->has_recurrent()) return {std::min<int64_t>(1, len), len};  // attention rows only: any length
+  if (ckpt_n_[seq] == 0) return {len + 1, len};
+  return {ckpt_pos0_[seq] + 1, ckpt_pos0_[seq] + ckpt_n_[seq]};
+}
+
+void Context::seq_rollback(int seq, int64_t len) {
+  check_seq(seq, "seq_rollback");
+  const int64_t cur = seq_len_[seq];
+  if (len < 0 || len > cur) fail("seq_rollback: sequence ", seq, " holds ", cur, " positions, cannot keep ", len);
+  if (len == cur) return;
+  if (len == 0) {
+    seq_clear(seq);
+    return;
+  }
+  const auto [first, last] = rollback_range(seq);
+  if (len < first || len > last) {
+    if (first > last)
+      fail("seq_rollback: sequence ", seq, " has no checkpoints (n_rollback = ", n_rollback_,
+           "; they are kept for a batch of at most that many tokens of the sequence)");
+    fail("seq_rollback: sequence ", seq, " can go back to lengths ", first, "..", last, " only (got ", len, ")");
+  }
+  if (mem_->has_recurrent()) {
+    const int t = int(len - 1 - ckpt_pos0_[seq]);
+    mem_->restore_checkpoint(seq, t);
+    ckpt_n_[seq] = t + 1;
+  }
+  seq_len_[seq] = len;
 }
 
 void Context::seq_copy(int src, int dst) {
@@ -172,6 +237,7 @@ void Context::seq_copy(int src, int dst) {
   if (src == dst) return;
   mem_->copy(src, dst, seq_len_[src]);
   seq_len_[dst] = seq_len_[src];
+  ckpt_n_[dst] = 0;  // checkpoints stay with the source
 }
 
 std::vector<uint8_t> Context::seq_state(int seq) const {
@@ -197,6 +263,7 @@ void Context::seq_restore(int seq, const uint8_t* data, size_t size) {
          " for this model and context");
   mem_->load(seq, data + 8, int64_t(len));
   seq_len_[seq] = int64_t(len);
+  ckpt_n_[seq] = 0;
 }
 
 void Context::set_abort(AbortFn fn, void* user_data) {
@@ -284,7 +351,13 @@ bool Context::decode(const std::vector<BatchEntry>& batch) {
       n_out_ = 0;
       return false;
     }
-    for (const Segment& s : ub.segments) seq_len_[s.seq] = s.pos0 + s.len;
+    for (const Segment& s : ub.segments) {
+      seq_len_[s.seq] = s.pos0 + s.len;
+      // gdn_layer kept the checkpoints of a segment this short
+      const bool kept = s.len <= n_rollback_;
+      ckpt_pos0_[s.seq] = s.pos0;
+      ckpt_n_[s.seq] = kept ? s.len : 0;
+    }
   }
   return true;
 }

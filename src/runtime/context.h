@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/forward.h"
@@ -23,6 +24,10 @@ struct ContextParams {
   int n_batch = 512;    // largest micro-batch (bigger batches are split)
   int n_threads = 0;    // 0 = hardware threads
   KvType kv_type = KvType::F16;
+  // Keep the recurrent state after each token of a sequence's last batch
+  // (when it brought at most n_rollback tokens), so that seq_rollback can
+  // drop them again (speculative decoding). 0 = off; at most n_batch.
+  int n_rollback = 0;
 };
 
 // One token of a batch.
@@ -68,6 +73,15 @@ class Context {
   std::vector<uint8_t> seq_state(int seq) const;
   void seq_restore(int seq, const std::vector<uint8_t>& state);
   void seq_restore(int seq, const uint8_t* data, size_t size);
+  // Shortens a sequence to its first `len` positions. Attention rows need
+  // nothing; the recurrent state is taken from the checkpoints of the last
+  // batch, so len must lie in rollback_range(seq) (or be 0: cleared, or the
+  // current length: nothing to do). Throws dllm::Error otherwise.
+  void seq_rollback(int seq, int64_t len);
+  // The lengths seq_rollback can reach: [first, last] (first > last: only 0
+  // and the current length).
+  std::pair<int64_t, int64_t> rollback_range(int seq) const;
+  int n_rollback() const { return n_rollback_; }
 
   void set_abort(AbortFn fn, void* user_data);
 
@@ -83,10 +97,15 @@ class Context {
   int n_seq_;
   int n_batch_;
   KvType kv_type_;
+  int n_rollback_ = 0;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Memory> mem_;
   std::unique_ptr<ForwardWorkspace> ws_;
   std::vector<int64_t> seq_len_;
+  // Checkpoints held per sequence: states after positions
+  // [ckpt_pos0_, ckpt_pos0_ + ckpt_n_).
+  std::vector<int64_t> ckpt_pos0_;
+  std::vector<int> ckpt_n_;
   std::vector<float> logits_;  // [n_out][n_vocab]
   int n_out_ = 0;
   AbortFn abort_fn_ = nullptr;

@@ -722,6 +722,80 @@ static void generate(const deltallm_model* m) {
   deltallm_context_free(c);
 }
 
+/* Speculative-decoding rollback: 1 + 4 tokens in one batch, roll back to
+ * keep 2 of them, continue; the logits equal those of a context that only
+ * ever saw the kept tokens, bit for bit. */
+static void rollback_calls(const deltallm_model* m) {
+  deltallm_context_params p = deltallm_context_default_params();
+  p.n_ctx = 64;
+  p.n_threads = 1;
+  p.n_batch = 8;
+  p.n_rollback = 9;
+  deltallm_context* c = NULL;
+  INVALID(deltallm_context_create(m, &p, &c)); /* more than n_batch */
+  p.n_rollback = -1;
+  INVALID(deltallm_context_create(m, &p, &c));
+  p.n_rollback = 5;
+  deltallm_memory_info mi;
+  memset(&mi, 0, sizeof mi);
+  mi.size = sizeof mi;
+  OK(deltallm_model_memory_needed(m, &p, &mi));
+  CHECK(mi.checkpoints == 5 * mi.recurrent_state);
+  OK(deltallm_context_create(m, &p, &c));
+  deltallm_context* ref = NULL;
+  p.n_rollback = 0;
+  OK(deltallm_context_create(m, &p, &ref));
+  if (!c || !ref) return;
+  deltallm_context_info ci;
+  memset(&ci, 0, sizeof ci);
+  ci.size = sizeof ci;
+  OK(deltallm_context_get_info(c, &ci));
+  CHECK(ci.n_rollback == 5);
+
+  const int32_t prompt[3] = {11, 12, 13}, drafts[5] = {21, 22, 23, 24, 25}, next = 31;
+  deltallm_batch b = deltallm_batch_default_params();
+  b.n_tokens = 3;
+  b.tokens = prompt;
+  OK(deltallm_decode(c, &b));
+  OK(deltallm_decode(ref, &b));
+  /* a context without n_rollback keeps no checkpoints */
+  CHECK_ST(deltallm_seq_rollback(ref, 0, 2), DELTALLM_ERR_NOT_AVAILABLE);
+  b.n_tokens = 5;
+  b.tokens = drafts;
+  OK(deltallm_decode(c, &b));
+  int64_t len = 0;
+  OK(deltallm_seq_length(c, 0, &len));
+  CHECK(len == 8);
+  CHECK_ST(deltallm_seq_rollback(c, 0, 3), DELTALLM_ERR_NOT_AVAILABLE); /* before the batch */
+  INVALID(deltallm_seq_rollback(c, 0, 9));
+  INVALID(deltallm_seq_rollback(c, 0, -1));
+  INVALID(deltallm_seq_rollback(c, 1, 5));
+  INVALID(deltallm_seq_rollback(NULL, 0, 5));
+  OK(deltallm_seq_rollback(c, 0, 8)); /* nothing to do */
+  OK(deltallm_seq_rollback(c, 0, 5)); /* keep drafts 21, 22 */
+  OK(deltallm_seq_length(c, 0, &len));
+  CHECK(len == 5);
+  b.n_tokens = 1;
+  b.tokens = &next;
+  OK(deltallm_decode(c, &b));
+  b.n_tokens = 2;
+  b.tokens = drafts;
+  OK(deltallm_decode(ref, &b));
+  b.n_tokens = 1;
+  b.tokens = &next;
+  OK(deltallm_decode(ref, &b));
+  const float* got = NULL;
+  const float* want = NULL;
+  OK(deltallm_get_logits(c, -1, &got));
+  OK(deltallm_get_logits(ref, -1, &want));
+  CHECK(got && want && memcmp(got, want, 1024 * sizeof(float)) == 0);
+  OK(deltallm_seq_rollback(c, 0, 0)); /* empties it */
+  OK(deltallm_seq_length(c, 0, &len));
+  CHECK(len == 0);
+  deltallm_context_free(ref);
+  deltallm_context_free(c);
+}
+
 /* The last error is per thread. */
 static void* other_thread(void* arg) {
   char* seen = (char*)arg;
@@ -767,6 +841,7 @@ int main(int argc, char** argv) {
     chat_calls(m);
     context_calls(m, argv[1]);
     generate(m);
+    rollback_calls(m);
     deltallm_model_free(m);
   }
   thread_local_errors();
