@@ -240,10 +240,13 @@ def _context_params(kw):
 class Context:
     """Evaluates batches for up to n_seq sequences (one thread at a time)."""
 
-    def __init__(self, model, n_ctx=0, n_seq=1, n_batch=512, n_threads=0, kv_type=KV_F16, abort=None):
-        """abort: optional fn() -> bool, checked between micro-batches (True stops the decode)."""
+    def __init__(self, model, n_ctx=0, n_seq=1, n_batch=512, n_threads=0, kv_type=KV_F16, abort=None,
+                 n_rollback=0):
+        """abort: optional fn() -> bool, checked between micro-batches (True stops the decode).
+        n_rollback: keep per-token checkpoints of batches up to this size for seq_rollback."""
         self.model = model  # keeps the model alive
-        p = _context_params(dict(n_ctx=n_ctx, n_seq=n_seq, n_batch=n_batch, n_threads=n_threads, kv_type=kv_type))
+        p = _context_params(dict(n_ctx=n_ctx, n_seq=n_seq, n_batch=n_batch, n_threads=n_threads, kv_type=kv_type,
+                                 n_rollback=n_rollback))
         h = ctypes.c_void_p()
         _check(_L.deltallm_context_create(model._h, ctypes.byref(p), ctypes.byref(h)))
         self._h = h
@@ -255,6 +258,7 @@ class Context:
         _check(_L.deltallm_context_get_info(self._h, ctypes.byref(info)))
         self.n_ctx, self.n_seq, self.n_batch, self.n_threads = info.n_ctx, info.n_seq, info.n_batch, info.n_threads
         self.n_vocab = info.n_vocab
+        self.n_rollback = info.n_rollback
 
     def close(self):
         if getattr(self, "_h", None):
@@ -331,6 +335,10 @@ class Context:
 
     def seq_keep(self, seq):
         _check(_L.deltallm_seq_keep(self._h, seq))
+
+    def seq_rollback(self, seq, length):
+        """Shortens a sequence to `length` positions, back into its last batch (needs n_rollback)."""
+        _check(_L.deltallm_seq_rollback(self._h, seq, length))
 
     def save_state(self, seq=0):
         """A snapshot of one sequence as bytes."""

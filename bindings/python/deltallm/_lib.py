@@ -72,7 +72,7 @@ class ModelInfo(ctypes.Structure):
 class MemoryInfo(ctypes.Structure):
     _fields_ = [("size", ctypes.c_size_t), ("weights", ctypes.c_uint64), ("kv_cache", ctypes.c_uint64),
                 ("recurrent_state", ctypes.c_uint64), ("workspace", ctypes.c_uint64), ("total", ctypes.c_uint64),
-                ("state_per_seq", ctypes.c_uint64)]
+                ("state_per_seq", ctypes.c_uint64), ("checkpoints", ctypes.c_uint64)]
 
 
 class VocabInfo(ctypes.Structure):
@@ -95,13 +95,14 @@ class ChatParams(ctypes.Structure):
 class ContextParams(ctypes.Structure):
     _fields_ = [("size", ctypes.c_size_t), ("n_ctx", ctypes.c_int64), ("n_seq", ctypes.c_int32),
                 ("n_batch", ctypes.c_int32), ("n_threads", ctypes.c_int32), ("kv_type", ctypes.c_int),
-                ("abort_callback", AbortCallback), ("abort_user_data", ctypes.c_void_p)]
+                ("abort_callback", AbortCallback), ("abort_user_data", ctypes.c_void_p),
+                ("n_rollback", ctypes.c_int32)]
 
 
 class ContextInfo(ctypes.Structure):
     _fields_ = [("size", ctypes.c_size_t), ("n_ctx", ctypes.c_int64), ("n_seq", ctypes.c_int32),
                 ("n_batch", ctypes.c_int32), ("n_threads", ctypes.c_int32), ("kv_type", ctypes.c_int),
-                ("n_vocab", ctypes.c_int32)]
+                ("n_vocab", ctypes.c_int32), ("n_rollback", ctypes.c_int32)]
 
 
 class Batch(ctypes.Structure):
@@ -184,6 +185,7 @@ _SIGNATURES = {
     "deltallm_seq_clear": (_S, [_P, ctypes.c_int32]),
     "deltallm_seq_copy": (_S, [_P, ctypes.c_int32, ctypes.c_int32]),
     "deltallm_seq_keep": (_S, [_P, ctypes.c_int32]),
+    "deltallm_seq_rollback": (_S, [_P, ctypes.c_int32, ctypes.c_int64]),
     "deltallm_seq_state_size": (_S, [_P, ctypes.c_int32, c_size_t_p]),
     "deltallm_seq_state_save": (_S, [_P, ctypes.c_int32, _P, ctypes.c_size_t, c_size_t_p]),
     "deltallm_seq_state_load": (_S, [_P, ctypes.c_int32, _P, ctypes.c_size_t]),

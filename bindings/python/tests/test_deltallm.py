@@ -200,6 +200,25 @@ class ContextTest(unittest.TestCase):
                 c2.load_state(snap[:-3])
             self.assertEqual(e.exception.status, deltallm.ERR_FORMAT)
 
+    def test_rollback_drops_drafts(self):
+        ids = prompt_ids(10)
+        with self.m.context(n_ctx=64, n_threads=1, n_rollback=4) as c, \
+                self.m.context(n_ctx=64, n_threads=1) as ref:
+            self.assertEqual(c.n_rollback, 4)
+            c.decode(ids)
+            c.decode([5, 6, 7, 8])
+            with self.assertRaises(deltallm.DeltaLLMError) as e:
+                c.seq_rollback(0, 10)  # before the last batch
+            self.assertEqual(e.exception.status, deltallm.ERR_NOT_AVAILABLE)
+            c.seq_rollback(0, 12)  # keep 5, 6
+            self.assertEqual(c.seq_length(0), 12)
+            c.decode([9])
+            ref.decode(ids)
+            ref.decode([5, 6])
+            ref.decode([9])
+            self.assertEqual(c.logits(), ref.logits())
+        self.assertGreater(self.m.memory_needed(n_ctx=64, n_rollback=4)["checkpoints"], 0)
+
     def test_abort_then_continue(self):
         ids = prompt_ids(64, 3)
         calls = []

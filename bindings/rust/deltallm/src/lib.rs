@@ -248,6 +248,7 @@ pub struct MemoryInfo {
     pub workspace: u64,
     pub total: u64,
     pub state_per_seq: u64,
+    pub checkpoints: u64,
 }
 
 impl From<sys::deltallm_memory_info> for MemoryInfo {
@@ -259,6 +260,7 @@ impl From<sys::deltallm_memory_info> for MemoryInfo {
             workspace: m.workspace,
             total: m.total,
             state_per_seq: m.state_per_seq,
+            checkpoints: m.checkpoints,
         }
     }
 }
@@ -557,6 +559,9 @@ pub struct ContextParams {
     pub n_threads: i32,
     /// An f32 KV cache instead of f16.
     pub kv_f32: bool,
+    /// Keep per-token checkpoints of batches of up to this many tokens, so
+    /// that `seq_rollback` can drop them again (0: off; at most `n_batch`).
+    pub n_rollback: i32,
 }
 
 impl Default for ContextParams {
@@ -568,6 +573,7 @@ impl Default for ContextParams {
             n_batch: d.n_batch,
             n_threads: d.n_threads,
             kv_f32: d.kv_type == sys::DELTALLM_KV_F32,
+            n_rollback: d.n_rollback,
         }
     }
 }
@@ -580,6 +586,7 @@ impl ContextParams {
         p.n_batch = self.n_batch;
         p.n_threads = self.n_threads;
         p.kv_type = if self.kv_f32 { sys::DELTALLM_KV_F32 } else { sys::DELTALLM_KV_F16 };
+        p.n_rollback = self.n_rollback;
         p
     }
 }
@@ -758,6 +765,12 @@ impl<'m> Context<'m> {
 
     pub fn seq_keep(&mut self, seq: i32) -> Result<()> {
         check(unsafe { sys::deltallm_seq_keep(self.raw(), seq) })
+    }
+
+    /// Shortens a sequence to `len` positions, back into its last batch
+    /// (speculative decoding; needs `ContextParams::n_rollback`).
+    pub fn seq_rollback(&mut self, seq: i32, len: i64) -> Result<()> {
+        check(unsafe { sys::deltallm_seq_rollback(self.raw(), seq, len) })
     }
 
     /// A snapshot of one sequence.

@@ -176,6 +176,27 @@ fn snapshots_continue_exactly() {
 }
 
 #[test]
+fn rollback_drops_drafts() {
+    let m = model();
+    let ids = prompt_ids(10, 4);
+    let params = ContextParams { n_ctx: 64, n_threads: 1, n_rollback: 4, ..Default::default() };
+    assert!(m.memory_needed(&params).unwrap().checkpoints > 0);
+    let mut c = Context::new(m, &params).unwrap();
+    let mut reference = Context::new(m, &one_thread(64)).unwrap();
+    c.decode(&ids).unwrap();
+    c.decode(&[5, 6, 7, 8]).unwrap();
+    assert_eq!(c.seq_rollback(0, 10).err().unwrap().status, Status::NotAvailable);
+    assert_eq!(c.seq_rollback(0, 15).err().unwrap().status, Status::InvalidArgument);
+    c.seq_rollback(0, 12).unwrap();
+    assert_eq!(c.seq_length(0).unwrap(), 12);
+    c.decode(&[9]).unwrap();
+    reference.decode(&ids).unwrap();
+    reference.decode(&[5, 6]).unwrap();
+    reference.decode(&[9]).unwrap();
+    assert_eq!(c.logits(-1).unwrap(), reference.logits(-1).unwrap());
+}
+
+#[test]
 fn abort_stops_and_the_context_goes_on() {
     let m = model();
     let ids = prompt_ids(64, 3);
