@@ -19,71 +19,24 @@ struct Dot {
   }
 };
 
-#include "ops/matmul_simd_impl.h"
-
-// --- F32 / F16 / BF16 -----------------------------------------------------------
-
-template <GgmlType T>
-inline __m256 load8(const uint8_t* row, int64_t k) {
-  if constexpr (T == GgmlType::F32) {
-    return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + k);
-  } else if constexpr (T == GgmlType::F16) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k)));
-  } else {
-    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k)));
+// Float vectors for the F32 / F16 / BF16 kernel of matmul_simd_impl.h.
+struct FVec {
+  using T = __m256;
+  static constexpr int W = 8;
+  static T zero() { return _mm256_setzero_ps(); }
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static float sum(T v);  // defined below, after the shared helpers
+  static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T load_f16(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static T load_bf16(const uint8_t* p) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
   }
-}
-
-template <GgmlType T>
-inline float load1(const uint8_t* row, int64_t k) {
-  if constexpr (T == GgmlType::F32) {
-    float f;
-    std::memcpy(&f, row + 4 * k, 4);
-    return f;
-  } else if constexpr (T == GgmlType::F16) {
-    return f16_at(row + 2 * k);
-  } else {
-    uint16_t h;
-    std::memcpy(&h, row + 2 * k, 2);
-    const uint32_t u = uint32_t(h) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-  }
-}
-
-template <GgmlType T>
-struct FloatKernel {
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    const WeightView& W = *t.W;
-    const int64_t K = W.cols;
-    const uint8_t* w[NT];
-    const float* x[MT];
-    for (int r = 0; r < NT; ++r) w[r] = W.data + size_t(n + r) * W.row_stride;
-    for (int j = 0; j < MT; ++j) x[j] = t.A->x_row(m + j);
-    __m256 acc[NT][MT];
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
-    int64_t k = 0;
-    for (; k + 8 <= K; k += 8) {
-      __m256 xv[MT];
-      for (int j = 0; j < MT; ++j) xv[j] = _mm256_loadu_ps(x[j] + k);
-      for (int r = 0; r < NT; ++r) {
-        prefetch(w[r] + NT * W.row_stride + k * (T == GgmlType::F32 ? 4 : 2));
-        const __m256 wv = load8<T>(w[r], k);
-        for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_fmadd_ps(wv, xv[j], acc[r][j]);
-      }
-    }
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) {
-        float s = hsum(acc[r][j]);
-        for (int64_t kk = k; kk < K; ++kk) s += load1<T>(w[r], kk) * x[j][kk];
-        t.Y[(m + j) * t.ldy + n + r] = s;
-      }
-  }
 };
+
+#include "ops/matmul_simd_impl.h"
+
+inline float FVec::sum(T v) { return hsum(v); }
 
 template <class Kernel, int NTP>
 void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t*) {

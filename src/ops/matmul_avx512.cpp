@@ -25,75 +25,29 @@ struct Dot {
   static __m256i dot(__m256i u8, __m256i s8) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u8, s8); }
 };
 
+// Float vectors for the F32 / F16 / BF16 kernel of matmul_simd_impl.h.
+struct FVec {
+  using T = __m512;
+  static constexpr int W = 16;
+  static T zero() { return _mm512_setzero_ps(); }
+  static T load(const float* p) { return _mm512_loadu_ps(p); }
+  static float sum(T v);  // defined below, after the shared helpers
+  static T fmadd(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static T load_f16(const uint8_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  static T load_bf16(const uint8_t* p) {
+    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+  }
+};
+
 #include "ops/matmul_simd_impl.h"
 
 inline float hsum512(__m512 v) {
   return hsum(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
 }
 
-// --- F32 / F16 / BF16 -----------------------------------------------------------
+inline float FVec::sum(T v) { return hsum512(v); }
 
-template <GgmlType T>
-inline __m512 load16(const uint8_t* row, int64_t k) {
-  if constexpr (T == GgmlType::F32) {
-    return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + k);
-  } else if constexpr (T == GgmlType::F16) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * k)));
-  } else {
-    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * k)));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-  }
-}
-
-template <GgmlType T>
-inline float load1(const uint8_t* row, int64_t k) {
-  if constexpr (T == GgmlType::F32) {
-    float f;
-    std::memcpy(&f, row + 4 * k, 4);
-    return f;
-  } else if constexpr (T == GgmlType::F16) {
-    return f16_at(row + 2 * k);
-  } else {
-    uint16_t h;
-    std::memcpy(&h, row + 2 * k, 2);
-    const uint32_t u = uint32_t(h) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-  }
-}
-
-template <GgmlType T>
-struct FloatKernel {
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    const WeightView& W = *t.W;
-    const int64_t K = W.cols;
-    const uint8_t* w[NT];
-    const float* x[MT];
-    for (int r = 0; r < NT; ++r) w[r] = W.data + size_t(n + r) * W.row_stride;
-    for (int j = 0; j < MT; ++j) x[j] = t.A->x_row(m + j);
-    __m512 acc[NT][MT];
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) acc[r][j] = _mm512_setzero_ps();
-    int64_t k = 0;
-    for (; k + 16 <= K; k += 16) {
-      __m512 xv[MT];
-      for (int j = 0; j < MT; ++j) xv[j] = _mm512_loadu_ps(x[j] + k);
-      for (int r = 0; r < NT; ++r) {
-        prefetch(w[r] + NT * W.row_stride + k * (T == GgmlType::F32 ? 4 : 2));
-        const __m512 wv = load16<T>(w[r], k);
-        for (int j = 0; j < MT; ++j) acc[r][j] = _mm512_fmadd_ps(wv, xv[j], acc[r][j]);
-      }
-    }
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) {
-        float s = hsum512(acc[r][j]);
-        for (int64_t kk = k; kk < K; ++kk) s += load1<T>(w[r], kk) * x[j][kk];
-        t.Y[(m + j) * t.ldy + n + r] = s;
-      }
-  }
-};
 
 // --- prefill: 512-bit int8 kernel over unpacked rows --------------------------------
 //

@@ -458,3 +458,68 @@ void rows_unpacked(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1
     }
   }
 }
+
+// --- F32 / F16 / BF16 weights: FMA on float vectors -----------------------------
+// Written over the including file's `FVec` (W lanes: zero, load, fmadd, sum,
+// load_f16 / load_bf16 of W weights at a byte address).
+
+template <GgmlType T>
+inline float load1(const uint8_t* row, int64_t k) {
+  if constexpr (T == GgmlType::F32) {
+    float f;
+    std::memcpy(&f, row + 4 * k, 4);
+    return f;
+  } else if constexpr (T == GgmlType::F16) {
+    return f16_at(row + 2 * k);
+  } else {
+    uint16_t h;
+    std::memcpy(&h, row + 2 * k, 2);
+    const uint32_t u = uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  }
+}
+
+template <GgmlType T>
+inline FVec::T load_weights(const uint8_t* row, int64_t k) {
+  if constexpr (T == GgmlType::F32)
+    return FVec::load(reinterpret_cast<const float*>(row) + k);
+  else if constexpr (T == GgmlType::F16)
+    return FVec::load_f16(row + 2 * k);
+  else
+    return FVec::load_bf16(row + 2 * k);
+}
+
+template <GgmlType T>
+struct FloatKernel {
+  template <int NT, int MT>
+  void tile(const Task& t, int64_t n, int64_t m) const {
+    constexpr int W = FVec::W;
+    const WeightView& Wt = *t.W;
+    const int64_t K = Wt.cols;
+    const uint8_t* w[NT];
+    const float* x[MT];
+    for (int r = 0; r < NT; ++r) w[r] = Wt.data + size_t(n + r) * Wt.row_stride;
+    for (int j = 0; j < MT; ++j) x[j] = t.A->x_row(m + j);
+    typename FVec::T acc[NT][MT];
+    for (int r = 0; r < NT; ++r)
+      for (int j = 0; j < MT; ++j) acc[r][j] = FVec::zero();
+    int64_t k = 0;
+    for (; k + W <= K; k += W) {
+      typename FVec::T xv[MT];
+      for (int j = 0; j < MT; ++j) xv[j] = FVec::load(x[j] + k);
+      for (int r = 0; r < NT; ++r) {
+        prefetch(w[r] + NT * Wt.row_stride + k * (T == GgmlType::F32 ? 4 : 2));
+        const typename FVec::T wv = load_weights<T>(w[r], k);
+        for (int j = 0; j < MT; ++j) acc[r][j] = FVec::fmadd(wv, xv[j], acc[r][j]);
+      }
+    }
+    for (int r = 0; r < NT; ++r)
+      for (int j = 0; j < MT; ++j) {
+        float s = FVec::sum(acc[r][j]);
+        for (int64_t kk = k; kk < K; ++kk) s += load1<T>(w[r], kk) * x[j][kk];
+        t.Y[(m + j) * t.ldy + n + r] = s;
+      }
+  }
+};
