@@ -90,8 +90,29 @@ def set_log_level(level):
     _check(_L.deltallm_set_log_level(level))
 
 
-class Model:
+class _Handle:
+    """Owns one library handle (self._h), freed by the C function named _free:
+    on close(), at garbage collection, or at the end of a `with` block."""
+    _free = None
+
+    def close(self):
+        if getattr(self, "_h", None):
+            getattr(_L, self._free)(self._h)
+            self._h = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Model(_Handle):
     """A loaded GGUF model (immutable; shareable between threads)."""
+    _free = "deltallm_model_free"
 
     def __init__(self, path, progress=None, vocab_only=False):
         """progress: optional fn(fraction) -> bool (False cancels the load)."""
@@ -111,20 +132,6 @@ class Model:
         self.info = {name: (getattr(info, name).decode() if isinstance(getattr(info, name), bytes)
                             else getattr(info, name)) for name, _ in info._fields_ if name != "size"}
         self.n_vocab = info.n_vocab
-
-    def close(self):
-        if getattr(self, "_h", None):
-            _L.deltallm_model_free(self._h)
-            self._h = None
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     # metadata
     def metadata(self):
@@ -237,8 +244,9 @@ def _context_params(kw):
     return p
 
 
-class Context:
+class Context(_Handle):
     """Evaluates batches for up to n_seq sequences (one thread at a time)."""
+    _free = "deltallm_context_free"
 
     def __init__(self, model, n_ctx=0, n_seq=1, n_batch=512, n_threads=0, kv_type=KV_F16, abort=None,
                  n_rollback=0):
@@ -259,20 +267,6 @@ class Context:
         self.n_ctx, self.n_seq, self.n_batch, self.n_threads = info.n_ctx, info.n_seq, info.n_batch, info.n_threads
         self.n_vocab = info.n_vocab
         self.n_rollback = info.n_rollback
-
-    def close(self):
-        if getattr(self, "_h", None):
-            _L.deltallm_context_free(self._h)
-            self._h = None
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def set_abort(self, fn):
         self._abort = _lib.AbortCallback(lambda _ud: bool(fn())) if fn is not None else None
@@ -359,8 +353,9 @@ class Context:
         _check(_L.deltallm_seq_state_load_file(self._h, seq, str(path).encode()))
 
 
-class Sampler:
+class Sampler(_Handle):
     """The standard chain of kernels.md §7.1 (or an empty chain with chain=True)."""
+    _free = "deltallm_sampler_free"
 
     def __init__(self, model, seed=SEED_RANDOM, temp=0.8, top_k=40, top_p=0.95, min_p=0.05, min_keep=0,
                  penalty_last_n=64, penalty_repeat=1.0, penalty_freq=0.0, penalty_present=0.0, penalize_nl=False,
@@ -382,14 +377,6 @@ class Sampler:
                 p.n_logit_bias = len(items)
             _check(_L.deltallm_sampler_create(model._h, ctypes.byref(p), ctypes.byref(h)))
         self._h = h
-
-    def close(self):
-        if getattr(self, "_h", None):
-            _L.deltallm_sampler_free(self._h)
-            self._h = None
-
-    def __del__(self):
-        self.close()
 
     # stages of a hand-built chain
     def add_logit_bias(self, bias):
@@ -454,8 +441,9 @@ class Sampler:
         return s.value
 
 
-class Detokenizer:
+class Detokenizer(_Handle):
     """Streams text token by token, never splitting a UTF-8 character."""
+    _free = "deltallm_detokenizer_free"
 
     def __init__(self, model, render_special=False):
         self.model = model
@@ -463,14 +451,6 @@ class Detokenizer:
         _check(_L.deltallm_detokenizer_create(model._h, _lib.DETOKENIZE_RENDER_SPECIAL if render_special else 0,
                                               ctypes.byref(h)))
         self._h = h
-
-    def close(self):
-        if getattr(self, "_h", None):
-            _L.deltallm_detokenizer_free(self._h)
-            self._h = None
-
-    def __del__(self):
-        self.close()
 
     def push(self, token):
         p = ctypes.c_void_p()
