@@ -12,6 +12,8 @@
 #pragma GCC diagnostic pop
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "ops/matmul_kernels.h"
@@ -116,48 +118,176 @@ struct Unpacked512 {
   }
 };
 
-// --- decode: Q8_0 in place, two blocks per zmm ---------------------------------------
+// --- Q8_0: 16-row panels, one canonical order per output ---------------------------
+//
+// Every Q8_0 output is computed here as
+//   acc = 0;  for each 32-block b in order:  acc = fma(float(isum_b), dw_b * da_b, acc)
+// with isum_b the exact integer dot of the block. Three paths give those bits:
+//  - in place (fewer than 16 activation rows): 16 weight rows at a time read
+//    where they are, each row's block reduced to one lane (lane = row);
+//  - panels (16 or more activation rows): 16 weight rows repacked once into
+//    4-byte groups across lanes, so one vpdpbusd with a broadcast activation
+//    group serves 16 rows, for 8 activation rows at a time;
+//  - leftover rows one at a time, with scalar fma.
+// So results depend neither on the batch size nor on the split over threads.
+// Weights enter vpdpbusd as unsigned bytes (w ^ 0x80 = w + 128); the offset,
+// 128 * (sum of the block's activation quants), is taken off in integers.
 
-struct Q8_0Decode512 {
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    static_assert(MT == 1, "decode kernel");
-    const WeightView& W = *t.W;
-    const ActRows& A = *t.A;
-    const int64_t nb = W.cols / 32;
+constexpr int kPanelRows = 16;
+constexpr size_t kPanelBlockBytes = 8 * 64 + 64;  // 8 groups x 16 rows x 4 bytes, 16 scales
+
+inline __m512i q8_flip() { return _mm512_set1_epi8(char(0x80)); }
+
+// Lane r of the result: row r's fp16 block scale at base + gidx[r], as f32.
+inline __m512 gather_scales(const uint8_t* base, __m512i gidx) {
+  const __m512i g = _mm512_i32gather_epi32(gidx, base, 1);
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+}
+
+// P[i] holds rows (kPairRow[i], kPairRow[i] + 4) of one block: 8 partial sums
+// each. Summing within each half and across the pairs leaves row r in lane r.
+constexpr int kPairRow[8] = {0, 1, 2, 3, 8, 9, 10, 11};
+
+inline __m512i reduce_rows(const __m512i P[8]) {
+  __m512i Q[4];
+  for (int i = 0; i < 4; ++i)
+    Q[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(P[2 * i], P[2 * i + 1]), _mm512_unpackhi_epi32(P[2 * i], P[2 * i + 1]));
+  const __m512i S0 = _mm512_add_epi32(_mm512_unpacklo_epi64(Q[0], Q[1]), _mm512_unpackhi_epi64(Q[0], Q[1]));
+  const __m512i S1 = _mm512_add_epi32(_mm512_unpacklo_epi64(Q[2], Q[3]), _mm512_unpackhi_epi64(Q[2], Q[3]));
+  // 128-bit lane q of S0 / S1: [P0..P3] / [P4..P7] summed over their quarter q;
+  // quarters 0+1 are the first row of each pair, 2+3 the second.
+  return _mm512_add_epi32(_mm512_shuffle_i32x4(S0, S1, _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm512_shuffle_i32x4(S0, S1, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// 16 rows from w0 (row stride rs, gather offsets gidx) against activation row m.
+void q8_0_inplace16(const Task& t, const uint8_t* w0, size_t rs, __m512i gidx, int64_t n, int64_t m) {
+  const ActRows& A = *t.A;
+  const int64_t nb = t.W->cols / 32;
+  const int8_t* a = A.qs_row(m);
+  const float* da = A.d_row(m);
+  const int32_t* s32 = A.sum32_row(m);
+  const __m512i flip = q8_flip();
+  __m512 acc = _mm512_setzero_ps();
+  // The next panel is one contiguous run of 16 rows: fetch it as a stream,
+  // 16 * 34 bytes per block step, while this one is computed.
+  const uint8_t* next = w0 + kPanelRows * rs;
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m512i a2 = _mm512_broadcast_i64x4(load256(a + 32 * b));
+    for (int l = 0; l < kPanelRows * 34; l += 64) prefetch(next + size_t(b) * (kPanelRows * 34) + l);
+    __m512i P[8];
+    for (int i = 0; i < 8; ++i) {
+      const uint8_t* lo = w0 + size_t(kPairRow[i]) * rs + 34 * b;
+      const uint8_t* hi = lo + 4 * rs;
+      const __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(load256(lo + 2)), load256(hi + 2), 1);
+      P[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(wq, flip), a2);
+    }
+    const __m512i isum = _mm512_sub_epi32(reduce_rows(P), _mm512_set1_epi32(128 * s32[b]));
+    const __m512 sc = _mm512_mul_ps(gather_scales(w0 + 34 * b, gidx), _mm512_set1_ps(da[b]));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), sc, acc);
+  }
+  _mm512_storeu_ps(t.Y + m * t.ldy + n, acc);
+}
+
+// Repacks 16 rows into `panel`: per block, group k (bytes 4k..4k+3) of row r
+// at lane r of vector k, flipped to unsigned; then the 16 scales as f32.
+void q8_0_repack16(const uint8_t* w0, __m512i gidx, int64_t nb, uint8_t* panel) {
+  const __m512i flip = q8_flip();
+  for (int64_t b = 0; b < nb; ++b) {
+    uint8_t* out = panel + size_t(b) * kPanelBlockBytes;
+    const uint8_t* blk = w0 + 34 * b;
+    for (int k = 0; k < 8; ++k) {
+      const __m512i g = _mm512_i32gather_epi32(gidx, blk + 2 + 4 * k, 1);
+      _mm512_store_si512(out + 64 * k, _mm512_xor_si512(g, flip));
+    }
+    _mm512_store_ps(reinterpret_cast<float*>(out + 512), gather_scales(blk, gidx));
+  }
+}
+
+// A repacked panel of 16 rows (outputs n..n+15) against activation rows m..m+MT-1.
+template <int MT>
+void q8_0_panel_tile(const Task& t, const uint8_t* panel, int64_t n, int64_t m) {
+  const ActRows& A = *t.A;
+  const int64_t nb = t.W->cols / 32;
+  const int8_t* a[MT];
+  const float* da[MT];
+  const int32_t* s32[MT];
+  __m512 acc[MT];
+  for (int j = 0; j < MT; ++j) {
+    a[j] = A.qs_row(m + j);
+    da[j] = A.d_row(m + j);
+    s32[j] = A.sum32_row(m + j);
+    acc[j] = _mm512_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* pb = panel + size_t(b) * kPanelBlockBytes;
+    __m512i wk[8];
+    for (int k = 0; k < 8; ++k) wk[k] = _mm512_load_si512(pb + 64 * k);
+    const __m512 dw = _mm512_load_ps(reinterpret_cast<const float*>(pb + 512));
+    for (int j = 0; j < MT; ++j) {
+      const int8_t* ab = a[j] + 32 * b;
+      __m512i isum = _mm512_set1_epi32(-128 * s32[j][b]);
+      for (int k = 0; k < 8; ++k) {
+        int32_t g;
+        std::memcpy(&g, ab + 4 * k, 4);
+        isum = _mm512_dpbusd_epi32(isum, wk[k], _mm512_set1_epi32(g));
+      }
+      acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_set1_ps(da[j][b])), acc[j]);
+    }
+  }
+  for (int j = 0; j < MT; ++j) _mm512_storeu_ps(t.Y + (m + j) * t.ldy + n, acc[j]);
+}
+
+// One weight row against activation rows [m0, m1), scalar fma per block.
+void q8_0_row(const Task& t, int64_t n, int64_t m0, int64_t m1) {
+  const WeightView& W = *t.W;
+  const ActRows& A = *t.A;
+  const int64_t nb = W.cols / 32;
+  const uint8_t* w = W.data + size_t(n) * W.row_stride;
+  const __m256i flip = _mm256_set1_epi8(char(0x80));
+  for (int64_t m = m0; m < m1; ++m) {
     const int8_t* a = A.qs_row(m);
     const float* da = A.d_row(m);
-    const __m512i idx01 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    const uint8_t* w[NT];
-    __m512 acc[NT];
-    for (int r = 0; r < NT; ++r) {
-      w[r] = W.data + size_t(n + r) * W.row_stride;
-      acc[r] = _mm512_setzero_ps();
+    const int32_t* s32 = A.sum32_row(m);
+    float acc = 0.0f;
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = w + 34 * b;
+      const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_xor_si256(load256(blk + 2), flip),
+                                            load256(a + 32 * b));
+      const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+      const __m128i h2 = _mm_add_epi32(h, _mm_unpackhi_epi64(h, h));
+      const int32_t isum = _mm_cvtsi128_si32(_mm_add_epi32(h2, _mm_shuffle_epi32(h2, 1))) - 128 * s32[b];
+      acc = std::fma(float(isum), f16_at(blk) * da[b], acc);
     }
-    for (int64_t b = 0; b < nb; b += 2) {
-      const bool both = b + 1 < nb;
-      const __m512i av = both ? _mm512_loadu_si512(a + 32 * b) : _mm512_zextsi256_si512(load256(a + 32 * b));
-      const __m512 d2 = pair_scales(da, b, both);
-      for (int r = 0; r < NT; ++r) {
-        const uint8_t* blk = w[r] + 34 * b;
-        prefetch(blk + NT * W.row_stride);
-        prefetch(blk + NT * W.row_stride + 64);
-        const __m256i lo = load256(blk + 2);
-        const __m512i wq = both ? _mm512_inserti64x4(_mm512_castsi256_si512(lo), load256(blk + 36), 1)
-                                : _mm512_zextsi256_si512(lo);
-        uint16_t h0, h1 = 0;
-        std::memcpy(&h0, blk, 2);
-        if (both) std::memcpy(&h1, blk + 34, 2);
-        const __m128 dw01 = _mm_cvtph_ps(_mm_cvtsi32_si128(int(uint32_t(h0) | uint32_t(h1) << 16)));
-        const __m512 dw = _mm512_permutexvar_ps(idx01, _mm512_castps128_ps512(dw01));
-        const __m512i as = _mm512_mask_sub_epi8(av, _mm512_movepi8_mask(wq), _mm512_setzero_si512(), av);
-        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(wq), as);
-        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, d2), acc[r]);
-      }
-    }
-    for (int r = 0; r < NT; ++r) t.Y[m * t.ldy + n + r] = _mm512_reduce_add_ps(acc[r]);
+    t.Y[m * t.ldy + n] = acc;
   }
-};
+}
+
+void rows_q8_0(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  const WeightView& W = *t.W;
+  const int64_t nb = W.cols / 32;
+  const size_t rs = W.row_stride;
+  int64_t n = n0;
+  // Panels need 32-bit gather offsets for 16 rows.
+  if (rs <= size_t(INT32_MAX) / kPanelRows) {
+    const __m512i gidx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(int32_t(rs)));
+    const bool repack = m1 - m0 >= 16;
+    for (; n + kPanelRows <= n1; n += kPanelRows) {
+      const uint8_t* w0 = W.data + size_t(n) * rs;
+      if (!repack) {
+        for (int64_t m = m0; m < m1; ++m) q8_0_inplace16(t, w0, rs, gidx, n, m);
+        continue;
+      }
+      q8_0_repack16(w0, gidx, nb, tmp);
+      int64_t m = m0;
+      for (; m + 8 <= m1; m += 8) q8_0_panel_tile<8>(t, tmp, n, m);
+      for (; m + 4 <= m1; m += 4) q8_0_panel_tile<4>(t, tmp, n, m);
+      for (; m < m1; ++m) q8_0_panel_tile<1>(t, tmp, n, m);
+    }
+  }
+  for (; n < n1; ++n) q8_0_row(t, n, m0, m1);
+}
 
 // --- Q4_K / Q5_K / Q6_K in place, two 32-blocks per zmm -----------------------------
 //
@@ -322,23 +452,6 @@ void rows_prefill512(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t 
   }
 }
 
-// Q8_0 reads its weights in place for decode (fewer than 4 activation rows in
-// the whole matmul: decided on the total, so every thread takes the same
-// path) and unpacks them for prefill; both compute the same bits per output.
-template <GgmlType T, class Decode>
-void rows_q8_0(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
-  if (t.A->M < 4) {
-    const Decode k;
-    for (int64_t m = m0; m < m1; ++m) {
-      int64_t n = n0;
-      for (; n + 4 <= n1; n += 4) k.template tile<4, 1>(t, n, m);
-      for (; n < n1; ++n) k.template tile<1, 1>(t, n, m);
-    }
-  } else {
-    rows_prefill512<T>(t, n0, n1, m0, m1, tmp);
-  }
-}
-
 template <class Kernel, int NTP>
 void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t*) {
   drive<NTP>(t, n0, n1, m0, m1, Kernel{});
@@ -351,7 +464,7 @@ RowsFn avx512_rows(GgmlType t) {
     case GgmlType::F32: return rows_direct<FloatKernel<GgmlType::F32>, 4>;
     case GgmlType::F16: return rows_direct<FloatKernel<GgmlType::F16>, 4>;
     case GgmlType::BF16: return rows_direct<FloatKernel<GgmlType::BF16>, 4>;
-    case GgmlType::Q8_0: return rows_q8_0<GgmlType::Q8_0, Q8_0Decode512>;
+    case GgmlType::Q8_0: return rows_q8_0;
     case GgmlType::Q4_0: return rows_prefill512<GgmlType::Q4_0>;
     case GgmlType::Q4_1: return rows_prefill512<GgmlType::Q4_1>;
     case GgmlType::Q5_0: return rows_prefill512<GgmlType::Q5_0>;

@@ -74,7 +74,7 @@ void sums16(const int8_t* qs, int64_t K, const float* d, int16_t* sum16, float* 
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
 struct Layout {
-  size_t qs = 0, d = 0, sum16 = 0, dsum16 = 0, dsum32 = 0, x = 0, total = 0;
+  size_t qs = 0, d = 0, sum16 = 0, dsum16 = 0, dsum32 = 0, sum32 = 0, x = 0, total = 0;
 };
 
 Layout layout(ActKind kind, int64_t M, int64_t K) {
@@ -89,7 +89,8 @@ Layout layout(ActKind kind, int64_t M, int64_t K) {
     l.sum16 = l.d + align64(m * (k / 32) * 4);
     l.dsum16 = l.sum16 + align64(m * (k / 16) * 2);
     l.dsum32 = l.dsum16 + align64(m * (k / 16) * 4);
-    l.total = l.dsum32 + align64(m * (k / 32) * 4);
+    l.sum32 = l.dsum32 + align64(m * (k / 32) * 4);
+    l.total = l.sum32 + align64(m * (k / 32) * 4);
   }
   return l;
 }
@@ -153,20 +154,24 @@ ActRows prepare_activations(ActKind kind, const float* X, int64_t M, int64_t K, 
   int16_t* s16 = reinterpret_cast<int16_t*>(base + l.sum16);
   float* ds16 = reinterpret_cast<float*>(base + l.dsum16);
   float* ds32 = reinterpret_cast<float*>(base + l.dsum32);
+  int32_t* s32 = reinterpret_cast<int32_t*>(base + l.sum32);
   for (int64_t m = m_begin; m < m_end; ++m) {
     const size_t o32 = size_t(m * (K / 32)), o16 = size_t(m * (K / 16));
     if (kind == ActKind::Q8_K)
       quantize_act_q8_k(X + m * ldx, K, qs + m * K, d + o32, s16 + o16, ds16 + o16);
     else
       quantize_act_q8_32(X + m * ldx, K, qs + m * K, d + o32, s16 + o16, ds16 + o16);
-    for (int64_t b = 0; b < K / 32; ++b)
-      ds32[o32 + b] = d[o32 + b] * float(int(s16[o16 + 2 * b]) + int(s16[o16 + 2 * b + 1]));
+    for (int64_t b = 0; b < K / 32; ++b) {
+      s32[o32 + b] = int32_t(s16[o16 + 2 * b]) + int32_t(s16[o16 + 2 * b + 1]);
+      ds32[o32 + b] = d[o32 + b] * float(s32[o32 + b]);
+    }
   }
   a.qs = qs;
   a.d = d;
   a.sum16 = s16;
   a.dsum16 = ds16;
   a.dsum32 = ds32;
+  a.sum32 = s32;
   return a;
 }
 

@@ -33,12 +33,14 @@ struct ActRows {
   const int16_t* sum16 = nullptr;  // [M][K/16] sum of each 16 quants
   const float* dsum16 = nullptr;   // [M][K/16] d * sum16 (exact in f32)
   const float* dsum32 = nullptr;   // [M][K/32] d * (sum of the block's 32 quants) (exact)
+  const int32_t* sum32 = nullptr;  // [M][K/32] sum of the block's 32 quants
 
   const int8_t* qs_row(int64_t m) const { return qs + m * K; }
   const float* d_row(int64_t m) const { return d + m * (K / 32); }
   const int16_t* sum16_row(int64_t m) const { return sum16 + m * (K / 16); }
   const float* dsum16_row(int64_t m) const { return dsum16 + m * (K / 16); }
   const float* dsum32_row(int64_t m) const { return dsum32 + m * (K / 32); }
+  const int32_t* sum32_row(int64_t m) const { return sum32 + m * (K / 32); }
   const float* x_row(int64_t m) const { return x + m * ldx; }
 };
 
