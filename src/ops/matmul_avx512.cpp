@@ -312,7 +312,6 @@ struct Q45_K512 {
       da[j] = A.d_row(m + j);
       ds[j] = A.dsum32_row(m + j);
     }
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m16 = _mm256_set1_epi8(0x10);
     const uint8_t* w[NT];
     __m512 acc[NT][MT];
     for (int r = 0; r < NT; ++r) {
@@ -334,13 +333,8 @@ struct Q45_K512 {
         }
         __m256i qh = Q5 ? load256(blk + 16) : _mm256_setzero_si256();
         for (int g = 0; g < 4; ++g) {
-          const __m256i q = load256(blk + kQs + 32 * g);
-          __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-          if constexpr (Q5) {
-            lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(qh, 4), m16));
-            hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(qh, 3), m16));
-            qh = _mm256_srli_epi16(qh, 2);
-          }
+          __m256i lo, hi;
+          q45_quants<Q5>(blk + kQs + 32 * g, &qh, &lo, &hi);
           const __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
           // lanes 0-7: sub-block 2g, lanes 8-15: sub-block 2g+1
           const __m512i idx = _mm512_setr_epi32(2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g + 1,
@@ -371,7 +365,6 @@ struct Q6_K512 {
       da[j] = A.d_row(m + j);
       ds16[j] = A.dsum16_row(m + j);
     }
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
     // 16-group g belongs to 32-block g / 2
     const __m512i group_block = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
     const __m512 m32 = _mm512_set1_ps(-32.0f);
@@ -396,14 +389,8 @@ struct Q6_K512 {
           acc[r][j] = _mm512_fmadd_ps(_mm512_mul_ps(scd, m32), _mm512_loadu_ps(ds16[j] + 16 * sb), acc[r][j]);
         }
         for (int h = 0; h < 2; ++h) {
-          const __m256i ql0 = load256(blk + 64 * h), ql1 = load256(blk + 64 * h + 32);
-          const __m256i qh = load256(blk + 128 + 32 * h);
-          const __m256i q[4] = {
-              _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)),
-              _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)),
-              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
-              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                              _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30))};
+          __m256i q[4];
+          q6_quants(blk, h, q);
           for (int cp = 0; cp < 2; ++cp) {
             const __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(q[2 * cp]), q[2 * cp + 1], 1);
             // lanes 4i..4i+3 are 16-group 8h + 4cp + i

@@ -144,6 +144,34 @@ inline void q4k_scales_mins(const uint8_t* b12, __m256* sc, __m256* mn) {
 
 inline __m256 lane(__m256 v, int i) { return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(i)); }
 
+// Q4_K / Q5_K: the 64 quants of 32-block pair (2g, 2g+1) of a super-block,
+// unsigned, as two vectors (lo: block 2g, hi: block 2g+1). For Q5_K, *qh is a
+// copy of the block's qh bits, shifted on by 2 per call.
+template <bool Q5>
+inline void q45_quants(const uint8_t* qs32, __m256i* qh, __m256i* lo, __m256i* hi) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f), m16 = _mm256_set1_epi8(0x10);
+  const __m256i q = load256(qs32);
+  *lo = _mm256_and_si256(q, m4);
+  *hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+  if constexpr (Q5) {
+    *lo = _mm256_or_si256(*lo, _mm256_and_si256(_mm256_slli_epi16(*qh, 4), m16));
+    *hi = _mm256_or_si256(*hi, _mm256_and_si256(_mm256_slli_epi16(*qh, 3), m16));
+    *qh = _mm256_srli_epi16(*qh, 2);
+  }
+}
+
+// Q6_K: the 128 quants of half h of a super-block, unsigned (0..63), as the
+// four 32-blocks 4h .. 4h+3.
+inline void q6_quants(const uint8_t* blk, int h, __m256i q[4]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+  const __m256i ql0 = load256(blk + 64 * h), ql1 = load256(blk + 64 * h + 32);
+  const __m256i qh = load256(blk + 128 + 32 * h);
+  q[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+  q[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+  q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
+  q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+}
+
 // Q5_K: bit j of qh[l] is the high bit of element l of 32-block j; a copy of
 // qh shifted right by 2 per 64 elements brings blocks 2g and 2g+1 to bits 0, 1
 // (bits that the 16-bit shift carries in from the next byte stay above bit 1).
@@ -163,7 +191,6 @@ struct Q45_KKernel {
       da[j] = A.d_row(m + j);
       ds[j] = A.dsum32_row(m + j);
     }
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m16 = _mm256_set1_epi8(0x10);
     const uint8_t* w[NT];
     __m256 acc[NT][MT];
     for (int r = 0; r < NT; ++r) {
@@ -185,13 +212,8 @@ struct Q45_KKernel {
         }
         __m256i qh = Q5 ? load256(blk + 16) : _mm256_setzero_si256();
         for (int g = 0; g < 4; ++g) {
-          const __m256i q = load256(blk + kQs + 32 * g);
-          __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-          if constexpr (Q5) {
-            lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(qh, 4), m16));
-            hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(qh, 3), m16));
-            qh = _mm256_srli_epi16(qh, 2);
-          }
+          __m256i lo, hi;
+          q45_quants<Q5>(blk + kQs + 32 * g, &qh, &lo, &hi);
           for (int j = 0; j < MT; ++j) {
             const int8_t* ab = a[j] + 256 * sb + 64 * g;
             const __m256i plo = Dot::dot(lo, load256(ab));
@@ -227,7 +249,6 @@ struct Q6_KKernel {
       da[j] = A.d_row(m + j);
       ds16[j] = A.dsum16_row(m + j);
     }
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
     const __m256i pat = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     const __m256i lo_groups = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
     const __m256i hi_groups = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
@@ -258,14 +279,8 @@ struct Q6_KKernel {
           acc[r][j] = _mm256_fmadd_ps(_mm256_mul_ps(scd1, m32), _mm256_loadu_ps(ds16[j] + 16 * sb + 8), acc[r][j]);
         }
         for (int h = 0; h < 2; ++h) {
-          const __m256i ql0 = load256(blk + 64 * h), ql1 = load256(blk + 64 * h + 32);
-          const __m256i qh = load256(blk + 128 + 32 * h);
-          const __m256i q[4] = {
-              _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)),
-              _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)),
-              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
-              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                              _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30))};
+          __m256i q[4];
+          q6_quants(blk, h, q);
           for (int j = 0; j < MT; ++j) {
             const __m256 F = _mm256_mul_ps(h == 0 ? scd0 : scd1, h == 0 ? da0[j] : da1[j]);
             for (int c = 0; c < 4; ++c) {
