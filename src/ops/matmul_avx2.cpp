@@ -4,6 +4,8 @@
 // madd, which cannot saturate for |w| <= 128, |a| <= 127.
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "ops/matmul_kernels.h"
@@ -35,6 +37,7 @@ struct FVec {
 };
 
 #include "ops/matmul_simd_impl.h"
+#include "ops/matmul_panels_avx2.h"
 
 inline float FVec::sum(T v) { return hsum(v); }
 
@@ -43,27 +46,78 @@ void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, 
   drive<NTP>(t, n0, n1, m0, m1, Kernel{});
 }
 
+// F32 / F16 / BF16. Decode (few activation rows): tiles of 4 weight rows
+// read in place. Prefill: panels of 16 weight rows (converted to f32 once,
+// F32 read in place) swept by tiles of 4 weight x 3 activation rows, so that
+// the activations stream once per panel instead of once per weight row pair.
+// Both compute every output with FloatKernel's order, hence the same bits.
+template <GgmlType T>
+void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  if (m1 - m0 < 4) {
+    drive<2>(t, n0, n1, m0, m1, FloatKernel<T>{});
+    return;
+  }
+  const WeightView& W = *t.W;
+  const int64_t K = W.cols;
+  constexpr int64_t kPanel = 16;
+  const FloatKernel<GgmlType::F32> k;
+  for (int64_t n = n0; n < n1; n += kPanel) {
+    const int64_t nr = std::min(kPanel, n1 - n);
+    WeightView P;
+    P.type = GgmlType::F32;
+    P.cols = K;
+    P.rows = nr;
+    if constexpr (T == GgmlType::F32) {
+      P.data = W.data + size_t(n) * W.row_stride;
+      P.row_stride = W.row_stride;
+    } else {
+      float* f = reinterpret_cast<float*>(tmp);
+      for (int64_t r = 0; r < nr; ++r) {
+        const uint8_t* row = W.data + size_t(n + r) * W.row_stride;
+        float* d = f + r * K;
+        int64_t i = 0;
+        for (; i + 8 <= K; i += 8) _mm256_storeu_ps(d + i, load_weights<T>(row, i));
+        for (; i < K; ++i) d[i] = load1<T>(row, i);
+      }
+      P.data = tmp;
+      P.row_stride = size_t(K) * 4;
+    }
+    const Task tp{&P, t.A, t.Y + n, t.ldy};
+    int64_t m = m0;
+    for (; m + 3 <= m1; m += 3) {
+      int64_t r = 0;
+      for (; r + 4 <= nr; r += 4) k.tile<4, 3>(tp, r, m);
+      for (; r < nr; ++r) k.tile<1, 3>(tp, r, m);
+    }
+    for (; m < m1; ++m) {
+      int64_t r = 0;
+      for (; r + 4 <= nr; r += 4) k.tile<4, 1>(tp, r, m);
+      for (; r < nr; ++r) k.tile<1, 1>(tp, r, m);
+    }
+  }
+}
+
 }  // namespace
 
 RowsFn avx2_rows(GgmlType t) {
   switch (t) {
-    case GgmlType::F32: return rows_direct<FloatKernel<GgmlType::F32>, 2>;
-    case GgmlType::F16: return rows_direct<FloatKernel<GgmlType::F16>, 2>;
-    case GgmlType::BF16: return rows_direct<FloatKernel<GgmlType::BF16>, 2>;
-    case GgmlType::Q8_0: return rows_direct<Q8_0Kernel, 2>;
-    case GgmlType::Q4_0: return rows_unpacked<GgmlType::Q4_0, 4>;
-    case GgmlType::Q4_1: return rows_unpacked<GgmlType::Q4_1, 4>;
-    case GgmlType::Q5_0: return rows_unpacked<GgmlType::Q5_0, 4>;
-    case GgmlType::Q5_1: return rows_unpacked<GgmlType::Q5_1, 4>;
-    case GgmlType::IQ4_NL: return rows_unpacked<GgmlType::IQ4_NL, 4>;
-    case GgmlType::Q2_K: return rows_unpacked<GgmlType::Q2_K, 4>;
-    case GgmlType::Q3_K: return rows_unpacked<GgmlType::Q3_K, 4>;
-    case GgmlType::Q4_K: return rows_direct<Q4_KKernel, 1>;
-    case GgmlType::Q5_K: return rows_direct<Q5_KKernel, 1>;
-    case GgmlType::Q6_K: return rows_direct<Q6_KKernel, 1>;
-    case GgmlType::IQ4_XS: return rows_unpacked<GgmlType::IQ4_XS, 4>;
-    case GgmlType::IQ4_K: return rows_unpacked<GgmlType::IQ4_K, 4>;
-    case GgmlType::IQ4_KS: return rows_unpacked<GgmlType::IQ4_KS, 4>;
+    case GgmlType::F32: return rows_float<GgmlType::F32>;
+    case GgmlType::F16: return rows_float<GgmlType::F16>;
+    case GgmlType::BF16: return rows_float<GgmlType::BF16>;
+    case GgmlType::Q8_0: return pnl::rows_auto<GgmlType::Q8_0>;
+    case GgmlType::Q4_0: return pnl::rows_auto<GgmlType::Q4_0>;
+    case GgmlType::Q4_1: return pnl::rows_auto<GgmlType::Q4_1>;
+    case GgmlType::Q5_0: return pnl::rows_auto<GgmlType::Q5_0>;
+    case GgmlType::Q5_1: return pnl::rows_auto<GgmlType::Q5_1>;
+    case GgmlType::IQ4_NL: return pnl::rows_auto<GgmlType::IQ4_NL>;
+    case GgmlType::Q2_K: return pnl::rows_auto<GgmlType::Q2_K>;
+    case GgmlType::Q3_K: return pnl::rows_auto<GgmlType::Q3_K>;
+    case GgmlType::Q4_K: return pnl::rows_auto<GgmlType::Q4_K>;
+    case GgmlType::Q5_K: return pnl::rows_auto<GgmlType::Q5_K>;
+    case GgmlType::Q6_K: return pnl::rows_auto<GgmlType::Q6_K>;
+    case GgmlType::IQ4_XS: return pnl::rows_auto<GgmlType::IQ4_XS>;
+    case GgmlType::IQ4_K: return pnl::rows_auto<GgmlType::IQ4_K>;
+    case GgmlType::IQ4_KS: return pnl::rows_auto<GgmlType::IQ4_KS>;
     default: return nullptr;
   }
 }

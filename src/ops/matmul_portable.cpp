@@ -1,5 +1,6 @@
 // Portable kernels: plain C++ for every supported type, the fallback on CPUs
 // without AVX2 and the first thing the SIMD sets are checked against.
+#include <cmath>
 #include <cstring>
 
 #include "ops/matmul_kernels.h"
@@ -40,10 +41,13 @@ void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, u
   }
 }
 
+// The canonical order of every int8 kernel (matmul_panels_avx2.h): per 32-block
+// an exact integer dot, then one fma per block (and per 16-group offset).
 float udot(const unpack::Row& u, unpack::Traits tr, const ActRows& A, int64_t m) {
   const int64_t K = A.K;
   const int8_t* a = A.qs_row(m);
   const float* da = A.d_row(m);
+  const float* ds = A.dsum16_row(m);
   float acc = 0.0f;
   for (int64_t b = 0; b < K / 32; ++b) {
     const int8_t* q = u.q + 32 * b;
@@ -52,13 +56,11 @@ float udot(const unpack::Row& u, unpack::Traits tr, const ActRows& A, int64_t m)
     for (int i = 0; i < 16; ++i) lo += int(q[i]) * int(ab[i]);
     for (int i = 16; i < 32; ++i) hi += int(q[i]) * int(ab[i]);
     const int isum = tr.s16 ? int(u.s16[2 * b]) * lo + int(u.s16[2 * b + 1]) * hi : lo + hi;
-    acc += float(isum) * (u.dw[b] * da[b]);
-  }
-  if (tr.mins) {
-    const float* ds = A.dsum16_row(m);
-    float off = 0.0f;
-    for (int64_t g = 0; g < K / 16; ++g) off += u.mw16[g] * ds[g];
-    acc += off;
+    acc = std::fma(float(isum), u.dw[b] * da[b], acc);
+    if (tr.mins) {
+      acc = std::fma(u.mw16[2 * b], ds[2 * b], acc);
+      acc = std::fma(u.mw16[2 * b + 1], ds[2 * b + 1], acc);
+    }
   }
   return acc;
 }
@@ -79,8 +81,10 @@ void rows_int8(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, ui
 size_t thread_tmp_bytes(int64_t K) {
   // An unpacked int8 row, or a row decoded to f32, with room to spare for the
   // SIMD sets (several rows at once).
+  // (The AVX2 set: a panel of 8 unpacked and interleaved int8 rows, or 16
+  // rows converted to f32.)
   const size_t a = unpack::row_bytes_unpacked(K), f = size_t(K) * 4;
-  return 8 * (a > f ? a : f) + 64;
+  return 24 * (a > f ? a : f) + 1024;
 }
 
 RowsFn portable_rows(GgmlType t) {

@@ -401,6 +401,43 @@ inline void q3_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16
   }
 }
 
+// Q4_K / Q5_K: composite scales as the scalar unpacker makes them (dw = d*sc,
+// mw16 = -(dmin*m) for both 16-halves), quants from q45_quants.
+template <bool Q5>
+inline void q45_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float* mw16) {
+  constexpr int kBytes = Q5 ? 176 : 144, kQs = Q5 ? 48 : 16;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256) {
+    const float d = f16_at(w), dmin = f16_at(w + 2);
+    for (int j = 0; j < 8; ++j) {
+      int sc, m;
+      qb::k_scale_min(w + 4, j, &sc, &m);
+      dw[8 * sb + j] = d * float(sc);
+      mw16[16 * sb + 2 * j] = mw16[16 * sb + 2 * j + 1] = -(dmin * float(m));
+    }
+    __m256i qh = Q5 ? load256(w + 16) : _mm256_setzero_si256();
+    for (int g = 0; g < 4; ++g) {
+      __m256i lo, hi;
+      q45_quants<Q5>(w + kQs + 32 * g, &qh, &lo, &hi);
+      store32(q + 64 * g, lo);
+      store32(q + 64 * g + 32, hi);
+    }
+  }
+}
+
+inline void q6_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  const __m256i m32 = _mm256_set1_epi8(32);
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kQ6_KBytes, q += 256) {
+    const float d = f16_at(w + 208);
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    for (int g = 0; g < 16; ++g) s16[16 * sb + g] = int16_t(int8_t(w[192 + g]));
+    for (int h = 0; h < 2; ++h) {
+      __m256i v[4];
+      q6_quants(w, h, v);
+      for (int c = 0; c < 4; ++c) store32(q + 128 * h + 32 * c, _mm256_sub_epi8(v[c], m32));
+    }
+  }
+}
+
 }  // namespace fast
 
 // The unpacker of type T for this ISA.
@@ -415,6 +452,12 @@ constexpr unpack::Fn fast_unpack() {
     return fast::q2_k;
   else if constexpr (T == GgmlType::Q3_K)
     return fast::q3_k;
+  else if constexpr (T == GgmlType::Q4_K)
+    return fast::q45_k<false>;
+  else if constexpr (T == GgmlType::Q5_K)
+    return fast::q45_k<true>;
+  else if constexpr (T == GgmlType::Q6_K)
+    return fast::q6_k;
   else
     return unpack::entry(T).fn;
 }
@@ -533,7 +576,7 @@ struct FloatKernel {
     for (int r = 0; r < NT; ++r)
       for (int j = 0; j < MT; ++j) {
         float s = FVec::sum(acc[r][j]);
-        for (int64_t kk = k; kk < K; ++kk) s += load1<T>(w[r], kk) * x[j][kk];
+        for (int64_t kk = k; kk < K; ++kk) s = std::fma(load1<T>(w[r], kk), x[j][kk], s);
         t.Y[(m + j) * t.ldy + n + r] = s;
       }
   }

@@ -1,0 +1,424 @@
+// Internal: the AVX2 int8 engine for every quantized type — 8 weight rows at a
+// time unpacked once into an interleaved panel (lane = weight row), then dotted
+// with any number of activation rows. Include it INSIDE the anonymous
+// namespace of matmul_avx2.cpp, after matmul_simd_impl.h (it uses load256,
+// prefetch_bytes and the fast unpackers there).
+//
+// The canonical order (matmul_portable.cpp computes the same, scalar): for
+// weight row r and activation row j, over the 32-blocks b in order,
+//   isum = exact int32 dot of the block (times the 16-group multiplier s16)
+//   acc  = fma(float(isum), dw[b] * da[b], acc)
+//   (types with mins) acc = fma(mw16[2b], dsum16[2b], acc);
+//                     acc = fma(mw16[2b+1], dsum16[2b+1], acc)
+// starting from acc = 0. It depends on nothing but the two rows, so a batch
+// gives bit for bit what its rows give alone, whatever the tiling or threads.
+//
+// Panel layout, for each group of 4 consecutive k (a "k4"): 8 rows x 4 bytes,
+// one 32-byte vector, so that one maddubs with a broadcast activation k4
+// serves 8 rows. maddubs wants unsigned weights: narrow types are stored
+// as q + off (off a power of two, taken off afterwards in integers with the
+// activation quant sums); wide types (Q8_0, IQ4_*) as |q|, with q kept to move
+// its sign onto the activation (the sign trick).
+
+namespace pnl {
+
+constexpr int kRows = 8;
+
+constexpr bool is_wide(GgmlType t) {
+  return t == GgmlType::Q8_0 || t == GgmlType::IQ4_NL || t == GgmlType::IQ4_XS || t == GgmlType::IQ4_K ||
+         t == GgmlType::IQ4_KS;
+}
+
+template <GgmlType T>
+struct Spec {
+  static constexpr bool kS16 = unpack::entry(T).traits.s16;
+  static constexpr bool kMins = unpack::entry(T).traits.mins;
+  static constexpr bool kWide = is_wide(T);
+  static constexpr int kOff = T == GgmlType::Q4_0 ? 8 : T == GgmlType::Q5_0 ? 16 : T == GgmlType::Q3_K ? 4
+                            : T == GgmlType::Q6_K ? 32 : 0;
+  static constexpr int kShift = kOff == 4 ? 2 : kOff == 8 ? 3 : kOff == 16 ? 4 : kOff == 32 ? 5 : 0;
+  // Largest stored weight byte.
+  static constexpr int kUmax = kWide ? 128
+                             : (T == GgmlType::Q4_0 || T == GgmlType::Q4_1 || T == GgmlType::Q4_K) ? 15
+                             : (T == GgmlType::Q5_0 || T == GgmlType::Q5_1 || T == GgmlType::Q5_K) ? 31
+                             : T == GgmlType::Q2_K ? 3 : T == GgmlType::Q3_K ? 7 : 63;
+  // maddubs results (each <= 2*127*kUmax) summed in int16 before widening;
+  // never across a 16-group for types with 16-group multipliers.
+  static constexpr int kFit = 32767 / (254 * kUmax);
+  static constexpr int kG = kFit >= 8 && !kS16 ? 8 : kFit >= 4 ? 4 : kFit >= 2 ? 2 : 1;
+};
+
+// A panel of 8 rows, K columns (per-thread scratch).
+struct Panel {
+  uint8_t* qp;    // [K/4][8][4] weight bytes (q + off, or |q|)
+  int8_t* sp;     // [K/4][8][4] q itself (wide types: its sign)
+  float* dwp;     // [K/32][8]
+  int32_t* s16p;  // [K/16][8] (s, s) as two int16
+  int32_t* slohi; // [K/32][8] (s of the block's first 16-group, s of the second)
+  float* mwp;     // [K/16][8]
+  unpack::Row u[kRows];
+};
+
+inline size_t a64(size_t n) { return (n + 63) & ~size_t(63); }
+
+inline size_t panel_bytes(int64_t K) {
+  const size_t k = size_t(K);
+  return kRows * unpack::row_bytes_unpacked(K) + 2 * a64(8 * k) + a64(k / 32 * 32) + a64(k / 16 * 32) +
+         a64(k / 32 * 32) + a64(k / 16 * 32);
+}
+
+inline Panel carve(uint8_t* p, int64_t K) {
+  const size_t k = size_t(K);
+  Panel P;
+  for (int r = 0; r < kRows; ++r, p += unpack::row_bytes_unpacked(K)) P.u[r] = unpack::carve(p, K);
+  P.qp = p;
+  p += a64(8 * k);
+  P.sp = reinterpret_cast<int8_t*>(p);
+  p += a64(8 * k);
+  P.dwp = reinterpret_cast<float*>(p);
+  p += a64(k / 32 * 32);
+  P.s16p = reinterpret_cast<int32_t*>(p);
+  p += a64(k / 16 * 32);
+  P.slohi = reinterpret_cast<int32_t*>(p);
+  p += a64(k / 32 * 32);
+  P.mwp = reinterpret_cast<float*>(p);
+  return P;
+}
+
+// 8x8 transpose of 32-bit elements: v[i] lane r  ->  v[r] lane i.
+inline void transpose8(__m256i v[8]) {
+  __m256i t[8], s[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
+    t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    s[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+    s[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+    s[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+    s[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    v[i] = _mm256_permute2x128_si256(s[i], s[i + 4], 0x20);
+    v[i + 4] = _mm256_permute2x128_si256(s[i], s[i + 4], 0x31);
+  }
+}
+
+// Unpacks rows n .. n+nr-1 of W (nr <= 8; the missing rows are zeros) and
+// lays them out as the panel.
+template <GgmlType T>
+void build(const WeightView& W, int64_t n, int nr, Panel& P) {
+  using S = Spec<T>;
+  const int64_t K = W.cols;
+  const unpack::Fn unpack_row = fast_unpack<T>();
+  for (int r = 0; r < kRows; ++r) {
+    if (r < nr) {
+      unpack_row(W.data + size_t(n + r) * W.row_stride, K, P.u[r].q, P.u[r].dw, P.u[r].s16, P.u[r].mw16);
+    } else {
+      std::memset(P.u[r].q, 0, size_t(K));
+      std::memset(P.u[r].dw, 0, size_t(K / 32) * 4);
+      std::memset(P.u[r].s16, 0, size_t(K / 16) * 2);
+      std::memset(P.u[r].mw16, 0, size_t(K / 16) * 4);
+    }
+  }
+  const __m256i off = _mm256_set1_epi8(char(S::kOff));
+  for (int64_t b = 0; b < K / 32; ++b) {
+    __m256i v[8];
+    for (int r = 0; r < kRows; ++r) v[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.u[r].q + 32 * b));
+    transpose8(v);
+    for (int i = 0; i < 8; ++i) {
+      __m256i* qd = reinterpret_cast<__m256i*>(P.qp + 32 * (8 * b + i));
+      if constexpr (S::kWide) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(P.sp + 32 * (8 * b + i)), v[i]);
+        _mm256_store_si256(qd, _mm256_sign_epi8(v[i], v[i]));
+      } else {
+        _mm256_store_si256(qd, _mm256_add_epi8(v[i], off));
+      }
+    }
+    const unpack::Row* u = P.u;
+    _mm256_store_ps(P.dwp + 8 * b, _mm256_setr_ps(u[0].dw[b], u[1].dw[b], u[2].dw[b], u[3].dw[b], u[4].dw[b],
+                                                  u[5].dw[b], u[6].dw[b], u[7].dw[b]));
+    if constexpr (S::kS16) {
+      for (int h = 0; h < 2; ++h) {
+        int32_t* d = P.s16p + 8 * (2 * b + h);
+        for (int r = 0; r < kRows; ++r) d[r] = int32_t(uint32_t(uint16_t(u[r].s16[2 * b + h])) * 0x10001u);
+      }
+      if constexpr (S::kOff != 0)
+        for (int r = 0; r < kRows; ++r)
+          P.slohi[8 * b + r] =
+              int32_t(uint32_t(uint16_t(u[r].s16[2 * b])) | uint32_t(uint16_t(u[r].s16[2 * b + 1])) << 16);
+    }
+    if constexpr (S::kMins)
+      for (int h = 0; h < 2; ++h)
+        for (int r = 0; r < kRows; ++r) P.mwp[8 * (2 * b + h) + r] = u[r].mw16[2 * b + h];
+  }
+}
+
+inline __m256i bcast32(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+// Activation rows m .. m+MT-1 against the panel: Y[(m+j)*ldy + r] for r < nr.
+template <GgmlType T, int MT>
+void tile(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, int nr) {
+  using S = Spec<T>;
+  const int64_t nb = A.K / 32;
+  const int8_t* a[MT];
+  const float* da[MT];
+  for (int j = 0; j < MT; ++j) {
+    a[j] = A.qs_row(m + j);
+    da[j] = A.d_row(m + j);
+  }
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[MT];
+  for (int j = 0; j < MT; ++j) acc[j] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    __m256i isum[MT];
+    for (int j = 0; j < MT; ++j) isum[j] = _mm256_setzero_si256();
+    for (int g0 = 0; g0 < 8; g0 += S::kG) {
+      __m256i p16[MT];
+      for (int i = 0; i < S::kG; ++i) {
+        const int64_t g = 8 * b + g0 + i;
+        const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.qp + 32 * g));
+        __m256i sg = _mm256_setzero_si256();
+        if constexpr (S::kWide) sg = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.sp + 32 * g));
+        for (int j = 0; j < MT; ++j) {
+          __m256i av = bcast32(a[j] + 4 * g);
+          if constexpr (S::kWide) av = _mm256_sign_epi8(av, sg);
+          const __m256i p = _mm256_maddubs_epi16(w, av);
+          p16[j] = i == 0 ? p : _mm256_add_epi16(p16[j], p);
+        }
+      }
+      __m256i mul = ones;
+      if constexpr (S::kS16)
+        mul = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.s16p + 8 * (2 * b + g0 / 4)));
+      for (int j = 0; j < MT; ++j) isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(p16[j], mul));
+    }
+    if constexpr (S::kOff != 0) {
+      if constexpr (S::kS16) {
+        const __m256i slohi = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.slohi + 8 * b));
+        for (int j = 0; j < MT; ++j) {
+          const __m256i c = _mm256_madd_epi16(slohi, bcast32(A.sum16_row(m + j) + 2 * b));
+          isum[j] = _mm256_sub_epi32(isum[j], _mm256_slli_epi32(c, S::kShift));
+        }
+      } else {
+        for (int j = 0; j < MT; ++j)
+          isum[j] = _mm256_sub_epi32(isum[j], _mm256_set1_epi32(A.sum32_row(m + j)[b] << S::kShift));
+      }
+    }
+    const __m256 dw = _mm256_load_ps(P.dwp + 8 * b);
+    for (int j = 0; j < MT; ++j)
+      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[j]), _mm256_mul_ps(dw, _mm256_set1_ps(da[j][b])), acc[j]);
+    if constexpr (S::kMins) {
+      const __m256 m0 = _mm256_load_ps(P.mwp + 16 * b), m1 = _mm256_load_ps(P.mwp + 16 * b + 8);
+      for (int j = 0; j < MT; ++j) {
+        const float* ds = A.dsum16_row(m + j) + 2 * b;
+        acc[j] = _mm256_fmadd_ps(m0, _mm256_set1_ps(ds[0]), acc[j]);
+        acc[j] = _mm256_fmadd_ps(m1, _mm256_set1_ps(ds[1]), acc[j]);
+      }
+    }
+  }
+  for (int j = 0; j < MT; ++j) {
+    float* y = Y + (m + j) * ldy;
+    if (nr == kRows) {
+      _mm256_storeu_ps(y, acc[j]);
+    } else {
+      alignas(32) float tmp[8];
+      _mm256_store_ps(tmp, acc[j]);
+      for (int r = 0; r < nr; ++r) y[r] = tmp[r];
+    }
+  }
+}
+
+// The rows function: panels of 8 weight rows, each used for all activation rows.
+template <GgmlType T>
+void rows(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  const WeightView& W = *t.W;
+  const ActRows& A = *t.A;
+  Panel P = carve(tmp, W.cols);
+  for (int64_t n = n0; n < n1; n += kRows) {
+    const int nr = int(std::min<int64_t>(kRows, n1 - n));
+    build<T>(W, n, nr, P);
+    float* Y = t.Y + n;
+    int64_t m = m0;
+    for (; m + 4 <= m1; m += 4) tile<T, 4>(P, A, m, Y, t.ldy, nr);
+    switch (m1 - m) {
+      case 3: tile<T, 3>(P, A, m, Y, t.ldy, nr); break;
+      case 2: tile<T, 2>(P, A, m, Y, t.ldy, nr); break;
+      case 1: tile<T, 1>(P, A, m, Y, t.ldy, nr); break;
+      default: break;
+    }
+  }
+}
+
+
+// --- decode: weights read in place, 8 rows at a time ------------------------------
+//
+// For few activation rows the panel's interleaving costs more than it saves.
+// Here each of 8 rows is unpacked one 256-element chunk at a time into an L1
+// buffer, each row's block dot is an 8-lane vector, and the 8 vectors are
+// reduced to one (lane = row): the same exact integers, then the same float
+// operations in the same order as the panel kernel.
+namespace inplace {
+
+// Lane r of the result = sum of the 8 lanes of v[r].
+inline __m256i reduce8(const __m256i v[8]) {
+  const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
+  const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
+  const __m256i a = _mm256_hadd_epi32(h01, h23), b = _mm256_hadd_epi32(h45, h67);
+  return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+// Chunk buffer: 8 rows x 256 quants, and the rows' scales laid out [row][..].
+struct Chunk {
+  alignas(32) int8_t q[kRows][256];
+  alignas(32) float dw[kRows][8];
+  alignas(32) int16_t s16[kRows][16];
+  alignas(32) float mw16[kRows][16];
+  // transposed: [block][row]
+  alignas(32) float dwT[8][8];
+  alignas(32) int32_t slohiT[8][8];
+  alignas(32) float mwT[16][8];
+};
+
+inline void transpose_f(const float* src, int src_stride, float* dst) {  // 8x8 floats
+  __m256i v[8];
+  for (int r = 0; r < 8; ++r) v[r] = _mm256_castps_si256(_mm256_load_ps(src + r * src_stride));
+  transpose8(v);
+  for (int i = 0; i < 8; ++i) _mm256_store_ps(dst + 8 * i, _mm256_castsi256_ps(v[i]));
+}
+
+template <GgmlType T>
+void unpack_chunk(const WeightView& W, int64_t n, int nr, int64_t c, Chunk& C) {
+  using S = Spec<T>;
+  const unpack::Fn unpack_row = fast_unpack<T>();
+  const size_t cb = row_bytes(T, 256);  // bytes of 256 elements
+  const size_t meta = T == GgmlType::IQ4_KS ? qb::kIQ4_KSRowMeta : 0;
+  for (int r = 0; r < kRows; ++r) {
+    if (r >= nr) {
+      std::memset(C.q[r], 0, 256);
+      std::memset(C.dw[r], 0, sizeof C.dw[r]);
+      std::memset(C.s16[r], 0, sizeof C.s16[r]);
+      std::memset(C.mw16[r], 0, sizeof C.mw16[r]);
+      continue;
+    }
+    const uint8_t* row = W.data + size_t(n + r) * W.row_stride;
+    const uint8_t* src = row + meta + size_t(c) * (cb - meta);
+    prefetch_bytes(src + 2 * (cb - meta), cb - meta);
+    if constexpr (T == GgmlType::IQ4_KS) {
+      // The unpacker reads the row scale in front of the blocks: give it a
+      // copy of the scale followed by this chunk's block.
+      alignas(32) uint8_t tmp[qb::kIQ4_KSRowMeta + qb::kIQ4_KSBytes];
+      std::memcpy(tmp, row, qb::kIQ4_KSRowMeta);
+      std::memcpy(tmp + qb::kIQ4_KSRowMeta, src, qb::kIQ4_KSBytes);
+      unpack_row(tmp, 256, C.q[r], C.dw[r], C.s16[r], C.mw16[r]);
+    } else {
+      unpack_row(src, 256, C.q[r], C.dw[r], C.s16[r], C.mw16[r]);
+    }
+  }
+  transpose_f(&C.dw[0][0], 8, &C.dwT[0][0]);
+  if constexpr (S::kS16 && S::kOff != 0) {
+    __m256i v[8];
+    for (int r = 0; r < 8; ++r) v[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(C.s16[r]));
+    transpose8(v);
+    for (int i = 0; i < 8; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(C.slohiT[i]), v[i]);
+  }
+  if constexpr (S::kMins) {
+    alignas(32) float lo[8][8], hi[8][8];
+    for (int r = 0; r < 8; ++r)
+      for (int i = 0; i < 8; ++i) {
+        lo[r][i] = C.mw16[r][i];
+        hi[r][i] = C.mw16[r][8 + i];
+      }
+    transpose_f(&lo[0][0], 8, &C.mwT[0][0]);
+    transpose_f(&hi[0][0], 8, &C.mwT[8][0]);
+  }
+}
+
+template <GgmlType T>
+void rows(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  using S = Spec<T>;
+  const WeightView& W = *t.W;
+  const ActRows& A = *t.A;
+  const int64_t K = W.cols, nchunks = K / 256, MT = m1 - m0;
+  Chunk& C = *reinterpret_cast<Chunk*>(tmp);
+  __m256* acc = reinterpret_cast<__m256*>(tmp + ((sizeof(Chunk) + 63) & ~size_t(63)));
+  const __m256i ones = _mm256_set1_epi16(1), off = _mm256_set1_epi8(char(S::kOff));
+  const __m256i lohi = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2,
+                                        3, 2, 3, 2, 3, 2, 3);
+  for (int64_t n = n0; n < n1; n += kRows) {
+    const int nr = int(std::min<int64_t>(kRows, n1 - n));
+    for (int64_t j = 0; j < MT; ++j) acc[j] = _mm256_setzero_ps();
+    for (int64_t c = 0; c < nchunks; ++c) {
+      unpack_chunk<T>(W, n, nr, c, C);
+      for (int64_t j = 0; j < MT; ++j) {
+        const int64_t m = m0 + j;
+        const int8_t* a = A.qs_row(m) + 256 * c;
+        const float* da = A.d_row(m) + 8 * c;
+        __m256 accj = acc[j];
+        for (int bb = 0; bb < 8; ++bb) {
+          const int64_t b = 8 * c + bb;
+          const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * bb));
+          __m256i v[8];
+          for (int r = 0; r < kRows; ++r) {
+            const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(C.q[r] + 32 * bb));
+            __m256i p;
+            if constexpr (S::kWide) {
+              p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(av, q));
+            } else {
+              p = _mm256_maddubs_epi16(_mm256_add_epi8(q, off), av);
+            }
+            __m256i mul = ones;
+            if constexpr (S::kS16) {
+              int32_t pair;
+              std::memcpy(&pair, C.s16[r] + 2 * bb, 4);
+              mul = _mm256_shuffle_epi8(_mm256_set1_epi32(pair), lohi);
+            }
+            v[r] = _mm256_madd_epi16(p, mul);
+          }
+          __m256i isum = reduce8(v);
+          if constexpr (S::kOff != 0) {
+            if constexpr (S::kS16) {
+              const __m256i sl = _mm256_load_si256(reinterpret_cast<const __m256i*>(C.slohiT[bb]));
+              const __m256i cc = _mm256_madd_epi16(sl, bcast32(A.sum16_row(m) + 2 * b));
+              isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(cc, S::kShift));
+            } else {
+              isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(A.sum32_row(m)[b] << S::kShift));
+            }
+          }
+          const __m256 dw = _mm256_load_ps(C.dwT[bb]);
+          accj = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(da[bb])), accj);
+          if constexpr (S::kMins) {
+            const float* ds = A.dsum16_row(m) + 2 * b;
+            accj = _mm256_fmadd_ps(_mm256_load_ps(C.mwT[2 * bb]), _mm256_set1_ps(ds[0]), accj);
+            accj = _mm256_fmadd_ps(_mm256_load_ps(C.mwT[2 * bb + 1]), _mm256_set1_ps(ds[1]), accj);
+          }
+        }
+        acc[j] = accj;
+      }
+    }
+    for (int64_t j = 0; j < MT; ++j) {
+      float* y = t.Y + (m0 + j) * t.ldy + n;
+      alignas(32) float tmpy[8];
+      _mm256_store_ps(tmpy, acc[j]);
+      for (int r = 0; r < nr; ++r) y[r] = tmpy[r];
+    }
+  }
+}
+
+}  // namespace inplace
+
+// Few activation rows: in place, when K is whole 256-chunks; else panels.
+constexpr int64_t kInplaceMaxRows = 8;
+
+template <GgmlType T>
+void rows_auto(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  if (m1 - m0 <= kInplaceMaxRows && t.W->cols % 256 == 0)
+    inplace::rows<T>(t, n0, n1, m0, m1, tmp);
+  else
+    rows<T>(t, n0, n1, m0, m1, tmp);
+}
+
+}  // namespace pnl
