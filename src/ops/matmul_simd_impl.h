@@ -401,6 +401,13 @@ inline void q3_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16
   }
 }
 
+inline void q8_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ8_0Bytes) {
+    dw[b] = f16_at(w);
+    store32(q + 32 * b, load256(w + 2));
+  }
+}
+
 // Q4_K / Q5_K: composite scales as the scalar unpacker makes them (dw = d*sc,
 // mw16 = -(dmin*m) for both 16-halves), quants from q45_quants.
 template <bool Q5>
@@ -452,6 +459,8 @@ constexpr unpack::Fn fast_unpack() {
     return fast::q2_k;
   else if constexpr (T == GgmlType::Q3_K)
     return fast::q3_k;
+  else if constexpr (T == GgmlType::Q8_0)
+    return fast::q8_0;
   else if constexpr (T == GgmlType::Q4_K)
     return fast::q45_k<false>;
   else if constexpr (T == GgmlType::Q5_K)

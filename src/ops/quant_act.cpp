@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/quant_act_simd.h"
+#include "util/cpu.h"
 #include "util/error.h"
 #include "util/fp16.h"
 
@@ -155,12 +157,13 @@ ActRows prepare_activations(ActKind kind, const float* X, int64_t M, int64_t K, 
   float* ds16 = reinterpret_cast<float*>(base + l.dsum16);
   float* ds32 = reinterpret_cast<float*>(base + l.dsum32);
   int32_t* s32 = reinterpret_cast<int32_t*>(base + l.sum32);
+  using QuantFn = void (*)(const float*, int64_t, int8_t*, float*, int16_t*, float*);
+  const bool avx2 = cpu_features().avx2;
+  const QuantFn quant = kind == ActKind::Q8_K ? (avx2 ? simd::quantize_act_q8_k_avx2 : quantize_act_q8_k)
+                                              : (avx2 ? simd::quantize_act_q8_32_avx2 : quantize_act_q8_32);
   for (int64_t m = m_begin; m < m_end; ++m) {
     const size_t o32 = size_t(m * (K / 32)), o16 = size_t(m * (K / 16));
-    if (kind == ActKind::Q8_K)
-      quantize_act_q8_k(X + m * ldx, K, qs + m * K, d + o32, s16 + o16, ds16 + o16);
-    else
-      quantize_act_q8_32(X + m * ldx, K, qs + m * K, d + o32, s16 + o16, ds16 + o16);
+    quant(X + m * ldx, K, qs + m * K, d + o32, s16 + o16, ds16 + o16);
     for (int64_t b = 0; b < K / 32; ++b) {
       s32[o32 + b] = int32_t(s16[o16 + 2 * b]) + int32_t(s16[o16 + 2 * b + 1]);
       ds32[o32 + b] = d[o32 + b] * float(s32[o32 + b]);

@@ -14,6 +14,8 @@
 #include "formats/ggml_type.h"
 #include "ops/matmul.h"
 #include "ops/quant_act.h"
+#include "ops/quant_act_simd.h"
+#include "util/cpu.h"
 #include "util/error.h"
 #include "util/fp16.h"
 #include "util/thread_pool.h"
@@ -413,6 +415,39 @@ TEST(QuantAct, Q8_KUsesUnroundedScale) {
   quantize_act_q8_k(z.data(), 256, qs, d, s16, ds);
   EXPECT_EQ(d[0], 0.0f);
   for (int8_t q : qs) EXPECT_EQ(q, 0);
+}
+
+// The AVX2 quantizers give the scalar ones' bytes and scales exactly: random
+// rows with outliers, zero blocks, ties at .5 and a NaN block.
+TEST(QuantAct, Avx2EqualsScalar) {
+  if (!cpu_features().avx2) GTEST_SKIP() << "no AVX2";
+  std::mt19937 rng(99);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  const int64_t K = 1024;
+  for (int rep = 0; rep < 20; ++rep) {
+    std::vector<float> x(K);
+    for (float& v : x) v = nd(rng);
+    if (rep % 2) x[7] = 1e6f;
+    for (int i = 64; i < 96; ++i) x[i] = 0.0f;
+    for (int i = 96; i < 128; ++i) x[i] = float(i % 5) - 2.5f;  // halves
+    if (rep == 3) x[300] = std::nanf("");
+    for (int kind = 0; kind < 2; ++kind) {
+      std::vector<int8_t> q1(K), q2(K);
+      std::vector<float> d1(K / 32), d2(K / 32), s1(K / 16), s2(K / 16);
+      std::vector<int16_t> h1(K / 16), h2(K / 16);
+      if (kind == 0) {
+        quantize_act_q8_32(x.data(), K, q1.data(), d1.data(), h1.data(), s1.data());
+        simd::quantize_act_q8_32_avx2(x.data(), K, q2.data(), d2.data(), h2.data(), s2.data());
+      } else {
+        quantize_act_q8_k(x.data(), K, q1.data(), d1.data(), h1.data(), s1.data());
+        simd::quantize_act_q8_k_avx2(x.data(), K, q2.data(), d2.data(), h2.data(), s2.data());
+      }
+      ASSERT_EQ(q1, q2) << kind << " " << rep;
+      ASSERT_EQ(std::memcmp(d1.data(), d2.data(), d1.size() * 4), 0) << kind << " " << rep;
+      ASSERT_EQ(h1, h2) << kind << " " << rep;
+      ASSERT_EQ(std::memcmp(s1.data(), s2.data(), s1.size() * 4), 0) << kind << " " << rep;
+    }
+  }
 }
 
 TEST(Matmul, StridesAndScratchReuse) {
