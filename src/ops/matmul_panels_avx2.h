@@ -5,12 +5,15 @@
 // prefetch_bytes and the fast unpackers there).
 //
 // The canonical order (matmul_portable.cpp computes the same, scalar): for
-// weight row r and activation row j, over the 32-blocks b in order,
+// weight row r and activation row j, eight accumulators P[0..7] = 0; over the
+// 32-blocks b in order, with P = P[b % 8],
 //   isum = exact int32 dot of the block (times the 16-group multiplier s16)
-//   acc  = fma(float(isum), dw[b] * da[b], acc)
-//   (types with mins) acc = fma(mw16[2b], dsum16[2b], acc);
-//                     acc = fma(mw16[2b+1], dsum16[2b+1], acc)
-// starting from acc = 0. It depends on nothing but the two rows, so a batch
+//   P    = fma(float(isum), dw[b] * da[b], P)
+//   (types with mins) P = fma(mw16[2b], dsum16[2b], P);
+//                     P = fma(mw16[2b+1], dsum16[2b+1], P)
+// and the result ((P0+P4) + (P2+P6)) + ((P1+P5) + (P3+P7)) (hsum's tree).
+// Eight accumulators let decode keep the 8 blocks of a 256-chunk in the lanes
+// of one vector. The order depends on nothing but the two rows, so a batch
 // gives bit for bit what its rows give alone, whatever the tiling or threads.
 //
 // Panel layout, for each group of 4 consecutive k (a "k4"): 8 rows x 4 bytes,
@@ -23,6 +26,7 @@
 namespace pnl {
 
 constexpr int kRows = 8;
+constexpr int64_t kInplaceMax = 8;  // activation rows up to which decode reads weights in place
 
 constexpr bool is_wide(GgmlType t) {
   return t == GgmlType::Q8_0 || t == GgmlType::IQ4_NL || t == GgmlType::IQ4_XS || t == GgmlType::IQ4_K ||
@@ -172,9 +176,11 @@ void tile(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, in
     da[j] = A.d_row(m + j);
   }
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[MT];
-  for (int j = 0; j < MT; ++j) acc[j] = _mm256_setzero_ps();
+  __m256 accs[8][MT];  // accumulator b % 8 of each activation row
+  for (int l = 0; l < 8; ++l)
+    for (int j = 0; j < MT; ++j) accs[l][j] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
+    __m256* acc = accs[b % 8];
     __m256i isum[MT];
     for (int j = 0; j < MT; ++j) isum[j] = _mm256_setzero_si256();
     for (int g0 = 0; g0 < 8; g0 += S::kG) {
@@ -221,12 +227,15 @@ void tile(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, in
     }
   }
   for (int j = 0; j < MT; ++j) {
+    // hsum's tree, lane by lane
+    const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(accs[0][j], accs[4][j]), _mm256_add_ps(accs[2][j], accs[6][j])),
+                                   _mm256_add_ps(_mm256_add_ps(accs[1][j], accs[5][j]), _mm256_add_ps(accs[3][j], accs[7][j])));
     float* y = Y + (m + j) * ldy;
     if (nr == kRows) {
-      _mm256_storeu_ps(y, acc[j]);
+      _mm256_storeu_ps(y, s);
     } else {
       alignas(32) float tmp[8];
-      _mm256_store_ps(tmp, acc[j]);
+      _mm256_store_ps(tmp, s);
       for (int r = 0; r < nr; ++r) y[r] = tmp[r];
     }
   }
@@ -254,16 +263,17 @@ void rows(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t
 }
 
 
-// --- decode: weights read in place, 8 rows at a time ------------------------------
+// --- decode: weights read in place, one row at a time ----------------------------
 //
 // For few activation rows the panel's interleaving costs more than it saves.
-// Here each of 8 rows is unpacked one 256-element chunk at a time into an L1
-// buffer, each row's block dot is an 8-lane vector, and the 8 vectors are
-// reduced to one (lane = row): the same exact integers, then the same float
-// operations in the same order as the panel kernel.
+// Here each row is unpacked whole into an L1 buffer; for each 256-element
+// chunk (8 blocks) the 8 block dots of the chunk are reduced to one vector (lane =
+// block, i.e. the block's accumulator b % 8), and the float steps run on that
+// vector: the same integers and the same float operations per accumulator as
+// the panel kernel.
 namespace inplace {
 
-// Lane r of the result = sum of the 8 lanes of v[r].
+// Lane i of the result = sum of the 8 lanes of v[i].
 inline __m256i reduce8(const __m256i v[8]) {
   const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
   const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
@@ -271,151 +281,119 @@ inline __m256i reduce8(const __m256i v[8]) {
   return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
 }
 
-// Chunk buffer: 8 rows x 256 quants, and the rows' scales laid out [row][..].
-struct Chunk {
-  alignas(32) int8_t q[kRows][256];
-  alignas(32) float dw[kRows][8];
-  alignas(32) int16_t s16[kRows][16];
-  alignas(32) float mw16[kRows][16];
-  // transposed: [block][row]
-  alignas(32) float dwT[8][8];
-  alignas(32) int32_t slohiT[8][8];
-  alignas(32) float mwT[16][8];
-};
-
-inline void transpose_f(const float* src, int src_stride, float* dst) {  // 8x8 floats
-  __m256i v[8];
-  for (int r = 0; r < 8; ++r) v[r] = _mm256_castps_si256(_mm256_load_ps(src + r * src_stride));
-  transpose8(v);
-  for (int i = 0; i < 8; ++i) _mm256_store_ps(dst + 8 * i, _mm256_castsi256_ps(v[i]));
+// Even and odd elements of 16 floats: (v[0], v[2], .., v[14]), (v[1], .., v[15]).
+inline void deinterleave(const float* v, __m256* even, __m256* odd) {
+  const __m256 a = _mm256_loadu_ps(v), b = _mm256_loadu_ps(v + 8);
+  *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
+  *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xdd)), 0xd8));
 }
 
+// The 8 blocks of chunk c of one unpacked row against activation row m,
+// into that row's accumulator vector (lane = block % 8).
 template <GgmlType T>
-void unpack_chunk(const WeightView& W, int64_t n, int nr, int64_t c, Chunk& C) {
+__attribute__((always_inline)) inline __m256 chunk_dot(const unpack::Row& U, int64_t c, const ActRows& A, int64_t m, __m256 acc) {
   using S = Spec<T>;
-  const unpack::Fn unpack_row = fast_unpack<T>();
-  const size_t cb = row_bytes(T, 256);  // bytes of 256 elements
-  const size_t meta = T == GgmlType::IQ4_KS ? qb::kIQ4_KSRowMeta : 0;
-  for (int r = 0; r < kRows; ++r) {
-    if (r >= nr) {
-      std::memset(C.q[r], 0, 256);
-      std::memset(C.dw[r], 0, sizeof C.dw[r]);
-      std::memset(C.s16[r], 0, sizeof C.s16[r]);
-      std::memset(C.mw16[r], 0, sizeof C.mw16[r]);
-      continue;
+  const __m256i ones = _mm256_set1_epi16(1), off = _mm256_set1_epi8(char(S::kOff));
+  const __m256i lohi = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2,
+                                        3, 2, 3, 2, 3, 2, 3);
+  const int8_t* cq = U.q + 256 * c;
+  const int16_t* cs16 = U.s16 + 16 * c;
+  const int8_t* a = A.qs_row(m) + 256 * c;
+  __m256i v[8];
+  for (int bb = 0; bb < 8; ++bb) {
+    const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(cq + 32 * bb));
+    const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * bb));
+    __m256i p;
+    if constexpr (S::kWide)
+      p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(av, q));
+    else if constexpr (S::kOff != 0)
+      p = _mm256_maddubs_epi16(_mm256_add_epi8(q, off), av);
+    else
+      p = _mm256_maddubs_epi16(q, av);
+    __m256i mul = ones;
+    if constexpr (S::kS16) {
+      int32_t pair;
+      std::memcpy(&pair, cs16 + 2 * bb, 4);
+      mul = _mm256_shuffle_epi8(_mm256_set1_epi32(pair), lohi);
     }
-    const uint8_t* row = W.data + size_t(n + r) * W.row_stride;
-    const uint8_t* src = row + meta + size_t(c) * (cb - meta);
-    prefetch_bytes(src + 2 * (cb - meta), cb - meta);
-    if constexpr (T == GgmlType::IQ4_KS) {
-      // The unpacker reads the row scale in front of the blocks: give it a
-      // copy of the scale followed by this chunk's block.
-      alignas(32) uint8_t tmp[qb::kIQ4_KSRowMeta + qb::kIQ4_KSBytes];
-      std::memcpy(tmp, row, qb::kIQ4_KSRowMeta);
-      std::memcpy(tmp + qb::kIQ4_KSRowMeta, src, qb::kIQ4_KSBytes);
-      unpack_row(tmp, 256, C.q[r], C.dw[r], C.s16[r], C.mw16[r]);
+    v[bb] = _mm256_madd_epi16(p, mul);
+  }
+  __m256i isum = reduce8(v);
+  if constexpr (S::kOff != 0) {
+    if constexpr (S::kS16) {
+      const __m256i sl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cs16));
+      const __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(A.sum16_row(m) + 16 * c));
+      isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(_mm256_madd_epi16(sl, sums), S::kShift));
     } else {
-      unpack_row(src, 256, C.q[r], C.dw[r], C.s16[r], C.mw16[r]);
+      const __m256i s32 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(A.sum32_row(m) + 8 * c));
+      isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(s32, S::kShift));
     }
   }
-  transpose_f(&C.dw[0][0], 8, &C.dwT[0][0]);
-  if constexpr (S::kS16 && S::kOff != 0) {
-    __m256i v[8];
-    for (int r = 0; r < 8; ++r) v[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(C.s16[r]));
-    transpose8(v);
-    for (int i = 0; i < 8; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(C.slohiT[i]), v[i]);
-  }
+  const __m256 dw = _mm256_load_ps(U.dw + 8 * c);
+  const __m256 da = _mm256_loadu_ps(A.d_row(m) + 8 * c);
+  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, da), acc);
   if constexpr (S::kMins) {
-    alignas(32) float lo[8][8], hi[8][8];
-    for (int r = 0; r < 8; ++r)
-      for (int i = 0; i < 8; ++i) {
-        lo[r][i] = C.mw16[r][i];
-        hi[r][i] = C.mw16[r][8 + i];
-      }
-    transpose_f(&lo[0][0], 8, &C.mwT[0][0]);
-    transpose_f(&hi[0][0], 8, &C.mwT[8][0]);
+    __m256 mw_lo, mw_hi;
+    deinterleave(U.mw16 + 16 * c, &mw_lo, &mw_hi);
+    acc = _mm256_fmadd_ps(mw_lo, _mm256_loadu_ps(A.dsum_lo_row(m) + 8 * c), acc);
+    acc = _mm256_fmadd_ps(mw_hi, _mm256_loadu_ps(A.dsum_hi_row(m) + 8 * c), acc);
   }
+  return acc;
+}
+
+// R weight rows (unpacked side by side, for instruction-level parallelism)
+// against MT activation rows.
+template <GgmlType T, int MT, int R>
+inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U, size_t rb) {
+  const WeightView& W = *t.W;
+  const int64_t K = W.cols, nchunks = K / 256;
+  const unpack::Fn unpack_row = fast_unpack<T>();
+  for (int r = 0; r < R; ++r) {
+    const uint8_t* row = W.data + size_t(n + r) * W.row_stride;
+    prefetch_bytes(row + 4 * W.row_stride, rb);  // a few rows ahead: memory latency
+    unpack_row(row, K, U[r].q, U[r].dw, U[r].s16, U[r].mw16);
+  }
+  __m256 acc[R][MT];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
+  for (int64_t c = 0; c < nchunks; ++c)
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < MT; ++j) acc[r][j] = chunk_dot<T>(U[r], c, *t.A, m0 + j, acc[r][j]);
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < MT; ++j) t.Y[(m0 + j) * t.ldy + n + r] = hsum(acc[r][j]);
+}
+
+template <GgmlType T, int MT>
+void rows_mt(const Task& t, int64_t n0, int64_t n1, int64_t m0, uint8_t* tmp) {
+  const int64_t K = t.W->cols;
+  unpack::Row U[2] = {unpack::carve(tmp, K), unpack::carve(tmp + unpack::row_bytes_unpacked(K), K)};
+  const size_t rb = row_bytes(T, K);
+  int64_t n = n0;
+  for (; n + 2 <= n1; n += 2) row_group<T, MT, 2>(t, n, m0, U, rb);
+  for (; n < n1; ++n) row_group<T, MT, 1>(t, n, m0, U, rb);
 }
 
 template <GgmlType T>
 void rows(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
-  using S = Spec<T>;
-  const WeightView& W = *t.W;
-  const ActRows& A = *t.A;
-  const int64_t K = W.cols, nchunks = K / 256, MT = m1 - m0;
-  Chunk& C = *reinterpret_cast<Chunk*>(tmp);
-  __m256* acc = reinterpret_cast<__m256*>(tmp + ((sizeof(Chunk) + 63) & ~size_t(63)));
-  const __m256i ones = _mm256_set1_epi16(1), off = _mm256_set1_epi8(char(S::kOff));
-  const __m256i lohi = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2,
-                                        3, 2, 3, 2, 3, 2, 3);
-  for (int64_t n = n0; n < n1; n += kRows) {
-    const int nr = int(std::min<int64_t>(kRows, n1 - n));
-    for (int64_t j = 0; j < MT; ++j) acc[j] = _mm256_setzero_ps();
-    for (int64_t c = 0; c < nchunks; ++c) {
-      unpack_chunk<T>(W, n, nr, c, C);
-      for (int64_t j = 0; j < MT; ++j) {
-        const int64_t m = m0 + j;
-        const int8_t* a = A.qs_row(m) + 256 * c;
-        const float* da = A.d_row(m) + 8 * c;
-        __m256 accj = acc[j];
-        for (int bb = 0; bb < 8; ++bb) {
-          const int64_t b = 8 * c + bb;
-          const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * bb));
-          __m256i v[8];
-          for (int r = 0; r < kRows; ++r) {
-            const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(C.q[r] + 32 * bb));
-            __m256i p;
-            if constexpr (S::kWide) {
-              p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(av, q));
-            } else {
-              p = _mm256_maddubs_epi16(_mm256_add_epi8(q, off), av);
-            }
-            __m256i mul = ones;
-            if constexpr (S::kS16) {
-              int32_t pair;
-              std::memcpy(&pair, C.s16[r] + 2 * bb, 4);
-              mul = _mm256_shuffle_epi8(_mm256_set1_epi32(pair), lohi);
-            }
-            v[r] = _mm256_madd_epi16(p, mul);
-          }
-          __m256i isum = reduce8(v);
-          if constexpr (S::kOff != 0) {
-            if constexpr (S::kS16) {
-              const __m256i sl = _mm256_load_si256(reinterpret_cast<const __m256i*>(C.slohiT[bb]));
-              const __m256i cc = _mm256_madd_epi16(sl, bcast32(A.sum16_row(m) + 2 * b));
-              isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(cc, S::kShift));
-            } else {
-              isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(A.sum32_row(m)[b] << S::kShift));
-            }
-          }
-          const __m256 dw = _mm256_load_ps(C.dwT[bb]);
-          accj = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(da[bb])), accj);
-          if constexpr (S::kMins) {
-            const float* ds = A.dsum16_row(m) + 2 * b;
-            accj = _mm256_fmadd_ps(_mm256_load_ps(C.mwT[2 * bb]), _mm256_set1_ps(ds[0]), accj);
-            accj = _mm256_fmadd_ps(_mm256_load_ps(C.mwT[2 * bb + 1]), _mm256_set1_ps(ds[1]), accj);
-          }
-        }
-        acc[j] = accj;
-      }
-    }
-    for (int64_t j = 0; j < MT; ++j) {
-      float* y = t.Y + (m0 + j) * t.ldy + n;
-      alignas(32) float tmpy[8];
-      _mm256_store_ps(tmpy, acc[j]);
-      for (int r = 0; r < nr; ++r) y[r] = tmpy[r];
-    }
+  switch (m1 - m0) {
+    case 1: return rows_mt<T, 1>(t, n0, n1, m0, tmp);
+    case 2: return rows_mt<T, 2>(t, n0, n1, m0, tmp);
+    case 3: return rows_mt<T, 3>(t, n0, n1, m0, tmp);
+    case 4: return rows_mt<T, 4>(t, n0, n1, m0, tmp);
+    case 5: return rows_mt<T, 5>(t, n0, n1, m0, tmp);
+    case 6: return rows_mt<T, 6>(t, n0, n1, m0, tmp);
+    case 7: return rows_mt<T, 7>(t, n0, n1, m0, tmp);
+    default: return rows_mt<T, 8>(t, n0, n1, m0, tmp);
   }
 }
 
 }  // namespace inplace
 
 // Few activation rows: in place, when K is whole 256-chunks; else panels.
-constexpr int64_t kInplaceMaxRows = 8;
 
 template <GgmlType T>
 void rows_auto(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
-  if (m1 - m0 <= kInplaceMaxRows && t.W->cols % 256 == 0)
+  if (m1 - m0 <= kInplaceMax && t.W->cols % 256 == 0)
     inplace::rows<T>(t, n0, n1, m0, m1, tmp);
   else
     rows<T>(t, n0, n1, m0, m1, tmp);

@@ -42,13 +42,13 @@ void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, u
 }
 
 // The canonical order of every int8 kernel (matmul_panels_avx2.h): per 32-block
-// an exact integer dot, then one fma per block (and per 16-group offset).
+// an exact integer dot, then fmas into accumulator b % 8, summed by a fixed tree.
 float udot(const unpack::Row& u, unpack::Traits tr, const ActRows& A, int64_t m) {
   const int64_t K = A.K;
   const int8_t* a = A.qs_row(m);
   const float* da = A.d_row(m);
   const float* ds = A.dsum16_row(m);
-  float acc = 0.0f;
+  float P[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (int64_t b = 0; b < K / 32; ++b) {
     const int8_t* q = u.q + 32 * b;
     const int8_t* ab = a + 32 * b;
@@ -56,13 +56,14 @@ float udot(const unpack::Row& u, unpack::Traits tr, const ActRows& A, int64_t m)
     for (int i = 0; i < 16; ++i) lo += int(q[i]) * int(ab[i]);
     for (int i = 16; i < 32; ++i) hi += int(q[i]) * int(ab[i]);
     const int isum = tr.s16 ? int(u.s16[2 * b]) * lo + int(u.s16[2 * b + 1]) * hi : lo + hi;
+    float& acc = P[b % 8];
     acc = std::fma(float(isum), u.dw[b] * da[b], acc);
     if (tr.mins) {
       acc = std::fma(u.mw16[2 * b], ds[2 * b], acc);
       acc = std::fma(u.mw16[2 * b + 1], ds[2 * b + 1], acc);
     }
   }
-  return acc;
+  return ((P[0] + P[4]) + (P[2] + P[6])) + ((P[1] + P[5]) + (P[3] + P[7]));
 }
 
 template <GgmlType T>

@@ -414,13 +414,13 @@ template <bool Q5>
 inline void q45_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float* mw16) {
   constexpr int kBytes = Q5 ? 176 : 144, kQs = Q5 ? 48 : 16;
   for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256) {
-    const float d = f16_at(w), dmin = f16_at(w + 2);
-    for (int j = 0; j < 8; ++j) {
-      int sc, m;
-      qb::k_scale_min(w + 4, j, &sc, &m);
-      dw[8 * sb + j] = d * float(sc);
-      mw16[16 * sb + 2 * j] = mw16[16 * sb + 2 * j + 1] = -(dmin * float(m));
-    }
+    __m256 sc, mn;
+    q4k_scales_mins(w + 4, &sc, &mn);
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_mul_ps(_mm256_set1_ps(f16_at(w)), sc));
+    const __m256 mw = _mm256_xor_ps(_mm256_mul_ps(_mm256_set1_ps(f16_at(w + 2)), mn), _mm256_set1_ps(-0.0f));
+    const __m256 lo = _mm256_unpacklo_ps(mw, mw), hi = _mm256_unpackhi_ps(mw, mw);  // m0 m0 m1 m1 | m4 m4 m5 m5
+    _mm256_storeu_ps(mw16 + 16 * sb, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(mw16 + 16 * sb + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
     __m256i qh = Q5 ? load256(w + 16) : _mm256_setzero_si256();
     for (int g = 0; g < 4; ++g) {
       __m256i lo, hi;
@@ -436,7 +436,8 @@ inline void q6_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kQ6_KBytes, q += 256) {
     const float d = f16_at(w + 208);
     for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
-    for (int g = 0; g < 16; ++g) s16[16 * sb + g] = int16_t(int8_t(w[192 + g]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb),
+                        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 192))));
     for (int h = 0; h < 2; ++h) {
       __m256i v[4];
       q6_quants(w, h, v);
