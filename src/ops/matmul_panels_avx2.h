@@ -288,32 +288,94 @@ inline void deinterleave(const float* v, __m256* even, __m256* odd) {
   *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xdd)), 0xd8));
 }
 
-// The 8 blocks of chunk c of one unpacked row against activation row m,
-// into that row's accumulator vector (lane = block % 8).
+// One row's 256-element chunk (8 blocks) in registers, the quants as maddubs
+// takes them (q + off for narrow types, q itself for wide ones), the float
+// factors with lane = block.
+struct ChunkRegs {
+  __m256i q[8];
+  __m256 dw, mlo, mhi;
+  alignas(32) int16_t s16[16];  // 16-group multipliers (types with s16)
+};
+
+// From a row unpacked into the common form (every type).
 template <GgmlType T>
-__attribute__((always_inline)) inline __m256 chunk_dot(const unpack::Row& U, int64_t c, const ActRows& A, int64_t m, __m256 acc) {
+__attribute__((always_inline)) inline void chunk_from_unpacked(const unpack::Row& U, int64_t c, ChunkRegs& R) {
   using S = Spec<T>;
-  const __m256i ones = _mm256_set1_epi16(1), off = _mm256_set1_epi8(char(S::kOff));
+  const __m256i off = _mm256_set1_epi8(char(S::kOff));
+  for (int bb = 0; bb < 8; ++bb) {
+    const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(U.q + 256 * c + 32 * bb));
+    R.q[bb] = S::kOff != 0 ? _mm256_add_epi8(q, off) : q;
+  }
+  R.dw = _mm256_load_ps(U.dw + 8 * c);
+  if constexpr (S::kMins) deinterleave(U.mw16 + 16 * c, &R.mlo, &R.mhi);
+  if constexpr (S::kS16) std::memcpy(R.s16, U.s16 + 16 * c, sizeof R.s16);
+}
+
+// Straight from the file's blocks, for the most common types.
+template <GgmlType T>
+constexpr bool kDirect = T == GgmlType::Q4_0 || T == GgmlType::Q8_0 || T == GgmlType::Q4_K ||
+                         T == GgmlType::Q5_K || T == GgmlType::Q6_K;
+
+inline __m256 f16x8(const uint8_t* p, int stride) {  // 8 fp16 values `stride` bytes apart
+  const __m128i h = _mm_setr_epi16(short(qb::load_u16(p)), short(qb::load_u16(p + stride)),
+                                   short(qb::load_u16(p + 2 * stride)), short(qb::load_u16(p + 3 * stride)),
+                                   short(qb::load_u16(p + 4 * stride)), short(qb::load_u16(p + 5 * stride)),
+                                   short(qb::load_u16(p + 6 * stride)), short(qb::load_u16(p + 7 * stride)));
+  return _mm256_cvtph_ps(h);
+}
+
+template <GgmlType T>
+__attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int64_t c, ChunkRegs& R) {
+  if constexpr (T == GgmlType::Q8_0) {
+    const uint8_t* p = row + size_t(c) * 8 * qb::kQ8_0Bytes;
+    for (int bb = 0; bb < 8; ++bb) R.q[bb] = load256(p + qb::kQ8_0Bytes * bb + 2);
+    R.dw = f16x8(p, qb::kQ8_0Bytes);
+  } else if constexpr (T == GgmlType::Q4_0) {
+    const uint8_t* p = row + size_t(c) * 8 * qb::kQ4_0Bytes;
+    for (int bb = 0; bb < 8; ++bb) R.q[bb] = fast::nibbles(p + qb::kQ4_0Bytes * bb + 2);  // q + 8
+    R.dw = f16x8(p, qb::kQ4_0Bytes);
+  } else if constexpr (T == GgmlType::Q4_K || T == GgmlType::Q5_K) {
+    constexpr bool Q5 = T == GgmlType::Q5_K;
+    constexpr int kBytes = Q5 ? 176 : 144, kQs = Q5 ? 48 : 16;
+    const uint8_t* w = row + size_t(c) * kBytes;
+    __m256 sc, mn;
+    q4k_scales_mins(w + 4, &sc, &mn);
+    R.dw = _mm256_mul_ps(_mm256_set1_ps(f16_at(w)), sc);
+    R.mlo = R.mhi = _mm256_xor_ps(_mm256_mul_ps(_mm256_set1_ps(f16_at(w + 2)), mn), _mm256_set1_ps(-0.0f));
+    __m256i qh = Q5 ? load256(w + 16) : _mm256_setzero_si256();
+    for (int g = 0; g < 4; ++g) q45_quants<Q5>(w + kQs + 32 * g, &qh, &R.q[2 * g], &R.q[2 * g + 1]);
+  } else if constexpr (T == GgmlType::Q6_K) {
+    const uint8_t* w = row + size_t(c) * qb::kQ6_KBytes;
+    R.dw = _mm256_set1_ps(f16_at(w + 208));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(R.s16),
+                       _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 192))));
+    q6_quants(w, 0, R.q);  // q + 32
+    q6_quants(w, 1, R.q + 4);
+  }
+}
+
+// The 8 blocks of one chunk against activation row m, into that row's
+// accumulator vector (lane = block % 8).
+template <GgmlType T>
+__attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64_t c, const ActRows& A, int64_t m,
+                                                       __m256 acc) {
+  using S = Spec<T>;
+  const __m256i ones = _mm256_set1_epi16(1);
   const __m256i lohi = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2,
                                         3, 2, 3, 2, 3, 2, 3);
-  const int8_t* cq = U.q + 256 * c;
-  const int16_t* cs16 = U.s16 + 16 * c;
   const int8_t* a = A.qs_row(m) + 256 * c;
   __m256i v[8];
   for (int bb = 0; bb < 8; ++bb) {
-    const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(cq + 32 * bb));
     const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * bb));
     __m256i p;
     if constexpr (S::kWide)
-      p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(av, q));
-    else if constexpr (S::kOff != 0)
-      p = _mm256_maddubs_epi16(_mm256_add_epi8(q, off), av);
+      p = _mm256_maddubs_epi16(_mm256_sign_epi8(R.q[bb], R.q[bb]), _mm256_sign_epi8(av, R.q[bb]));
     else
-      p = _mm256_maddubs_epi16(q, av);
+      p = _mm256_maddubs_epi16(R.q[bb], av);
     __m256i mul = ones;
     if constexpr (S::kS16) {
       int32_t pair;
-      std::memcpy(&pair, cs16 + 2 * bb, 4);
+      std::memcpy(&pair, R.s16 + 2 * bb, 4);
       mul = _mm256_shuffle_epi8(_mm256_set1_epi32(pair), lohi);
     }
     v[bb] = _mm256_madd_epi16(p, mul);
@@ -321,7 +383,7 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const unpack::Row& U, int
   __m256i isum = reduce8(v);
   if constexpr (S::kOff != 0) {
     if constexpr (S::kS16) {
-      const __m256i sl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cs16));
+      const __m256i sl = _mm256_load_si256(reinterpret_cast<const __m256i*>(R.s16));
       const __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(A.sum16_row(m) + 16 * c));
       isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(_mm256_madd_epi16(sl, sums), S::kShift));
     } else {
@@ -329,36 +391,42 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const unpack::Row& U, int
       isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(s32, S::kShift));
     }
   }
-  const __m256 dw = _mm256_load_ps(U.dw + 8 * c);
   const __m256 da = _mm256_loadu_ps(A.d_row(m) + 8 * c);
-  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, da), acc);
+  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(R.dw, da), acc);
   if constexpr (S::kMins) {
-    __m256 mw_lo, mw_hi;
-    deinterleave(U.mw16 + 16 * c, &mw_lo, &mw_hi);
-    acc = _mm256_fmadd_ps(mw_lo, _mm256_loadu_ps(A.dsum_lo_row(m) + 8 * c), acc);
-    acc = _mm256_fmadd_ps(mw_hi, _mm256_loadu_ps(A.dsum_hi_row(m) + 8 * c), acc);
+    acc = _mm256_fmadd_ps(R.mlo, _mm256_loadu_ps(A.dsum_lo_row(m) + 8 * c), acc);
+    acc = _mm256_fmadd_ps(R.mhi, _mm256_loadu_ps(A.dsum_hi_row(m) + 8 * c), acc);
   }
   return acc;
 }
 
-// R weight rows (unpacked side by side, for instruction-level parallelism)
-// against MT activation rows.
+// R weight rows (side by side, for instruction-level parallelism) against MT
+// activation rows.
 template <GgmlType T, int MT, int R>
 inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U, size_t rb) {
   const WeightView& W = *t.W;
   const int64_t K = W.cols, nchunks = K / 256;
-  const unpack::Fn unpack_row = fast_unpack<T>();
+  const uint8_t* rows[R];
   for (int r = 0; r < R; ++r) {
-    const uint8_t* row = W.data + size_t(n + r) * W.row_stride;
-    prefetch_bytes(row + 4 * W.row_stride, rb);  // a few rows ahead: memory latency
-    unpack_row(row, K, U[r].q, U[r].dw, U[r].s16, U[r].mw16);
+    rows[r] = W.data + size_t(n + r) * W.row_stride;
+    prefetch_bytes(rows[r] + 4 * W.row_stride, rb);  // a few rows ahead: memory latency
+    if constexpr (!kDirect<T>) {
+      const unpack::Fn unpack_row = fast_unpack<T>();
+      unpack_row(rows[r], K, U[r].q, U[r].dw, U[r].s16, U[r].mw16);
+    }
   }
   __m256 acc[R][MT];
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
   for (int64_t c = 0; c < nchunks; ++c)
-    for (int r = 0; r < R; ++r)
-      for (int j = 0; j < MT; ++j) acc[r][j] = chunk_dot<T>(U[r], c, *t.A, m0 + j, acc[r][j]);
+    for (int r = 0; r < R; ++r) {
+      ChunkRegs C;
+      if constexpr (kDirect<T>)
+        chunk_direct<T>(rows[r], c, C);
+      else
+        chunk_from_unpacked<T>(U[r], c, C);
+      for (int j = 0; j < MT; ++j) acc[r][j] = chunk_dot<T>(C, c, *t.A, m0 + j, acc[r][j]);
+    }
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < MT; ++j) t.Y[(m0 + j) * t.ldy + n + r] = hsum(acc[r][j]);
 }

@@ -401,6 +401,35 @@ inline void q3_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16
   }
 }
 
+inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+
+// IQ4_KS: per 32-block, one of the two codebooks (low bit of the scale byte).
+inline void iq4_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  float D;
+  std::memcpy(&D, w, 4);
+  w += qb::kIQ4_KSRowMeta;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSBytes, q += 256)
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(w[ib]));
+      const __m128i cb = load128(qb::iq4ks_codebook(w[ib]));
+      store32(q + 32 * ib, _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), nibbles(w + 8 + 16 * ib)));
+    }
+}
+
+// IQ4_K: a codebook per 16-group (bit s of `extra`): the low nibbles of a
+// 32-block are its first 16-group, the high nibbles its second.
+inline void iq4_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KBytes, q += 256) {
+    const float d = f16_at(w);
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    for (int s = 0; s < 16; ++s) s16[16 * sb + s] = int16_t(qb::iq4k_scale(w, s) - 32);
+    for (int ib = 0; ib < 8; ++ib) {
+      const __m256i tbl = _mm256_set_m128i(load128(qb::iq4k_codebook(w, 2 * ib + 1)), load128(qb::iq4k_codebook(w, 2 * ib)));
+      store32(q + 32 * ib, _mm256_shuffle_epi8(tbl, nibbles(w + 16 + 16 * ib)));
+    }
+  }
+}
+
 inline void q8_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ8_0Bytes) {
     dw[b] = f16_at(w);
@@ -462,6 +491,10 @@ constexpr unpack::Fn fast_unpack() {
     return fast::q3_k;
   else if constexpr (T == GgmlType::Q8_0)
     return fast::q8_0;
+  else if constexpr (T == GgmlType::IQ4_KS)
+    return fast::iq4_ks;
+  else if constexpr (T == GgmlType::IQ4_K)
+    return fast::iq4_k;
   else if constexpr (T == GgmlType::Q4_K)
     return fast::q45_k<false>;
   else if constexpr (T == GgmlType::Q5_K)
