@@ -314,7 +314,8 @@ __attribute__((always_inline)) inline void chunk_from_unpacked(const unpack::Row
 // Straight from the file's blocks, for the most common types.
 template <GgmlType T>
 constexpr bool kDirect = T == GgmlType::Q4_0 || T == GgmlType::Q8_0 || T == GgmlType::Q4_K ||
-                         T == GgmlType::Q5_K || T == GgmlType::Q6_K;
+                         T == GgmlType::Q5_K || T == GgmlType::Q6_K || T == GgmlType::IQ4_XS ||
+                         T == GgmlType::IQ4_KS;
 
 inline __m256 f16x8(const uint8_t* p, int stride) {  // 8 fp16 values `stride` bytes apart
   const __m128i h = _mm_setr_epi16(short(qb::load_u16(p)), short(qb::load_u16(p + stride)),
@@ -344,6 +345,27 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     R.mlo = R.mhi = _mm256_xor_ps(_mm256_mul_ps(_mm256_set1_ps(f16_at(w + 2)), mn), _mm256_set1_ps(-0.0f));
     __m256i qh = Q5 ? load256(w + 16) : _mm256_setzero_si256();
     for (int g = 0; g < 4; ++g) q45_quants<Q5>(w + kQs + 32 * g, &qh, &R.q[2 * g], &R.q[2 * g + 1]);
+  } else if constexpr (T == GgmlType::IQ4_XS) {
+    const uint8_t* w = row + size_t(c) * qb::kIQ4_XSBytes;
+    const float d = f16_at(w);
+    const __m256i tbl = fast::iq4_table();
+    alignas(32) float dw[8];
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[ib] = d * float(qb::iq4xs_scale(w, ib) - 32);
+      R.q[ib] = _mm256_shuffle_epi8(tbl, fast::nibbles(w + 8 + 16 * ib));
+    }
+    R.dw = _mm256_load_ps(dw);
+  } else if constexpr (T == GgmlType::IQ4_KS) {
+    float D;
+    std::memcpy(&D, row, 4);
+    const uint8_t* w = row + qb::kIQ4_KSRowMeta + size_t(c) * qb::kIQ4_KSBytes;
+    alignas(32) float dw[8];
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[ib] = D * float(qb::iq4ks_scale(w[ib]));
+      const __m128i cb = fast::load128(qb::iq4ks_codebook(w[ib]));
+      R.q[ib] = _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), fast::nibbles(w + 8 + 16 * ib));
+    }
+    R.dw = _mm256_load_ps(dw);
   } else if constexpr (T == GgmlType::Q6_K) {
     const uint8_t* w = row + size_t(c) * qb::kQ6_KBytes;
     R.dw = _mm256_set1_ps(f16_at(w + 208));
