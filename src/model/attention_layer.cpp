@@ -28,11 +28,13 @@ void attention_layer(const Model& model, int il, const MicroBatch& ub, SequenceM
   rp.n_rot = hp.n_rot;
   rp.freq_base = hp.rope_freq_base;
   rp.freq_scale = hp.rope_freq_scale;
-  float cs[4096];  // n_rot <= head_dim <= 4096
   for (const Segment& seg : ub.segments) {
     KvView kv = mem.kv(il, seg.seq);
-    for (int i = 0; i < seg.len; ++i) {
-      const int t = seg.start + i;
+    // Tokens over the threads: each writes only its own rows (q, k, KV row pos).
+    pool.parallel_for(seg.len, [&](int64_t i0, int64_t i1) {
+    float cs[4096];  // n_rot <= head_dim <= 4096
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t t = seg.start + i;
       const int64_t pos = seg.pos0 + i;
       // de-interleave query heads, normalise, rotate
       float* q = ws.q.data() + t * qd;
@@ -60,6 +62,7 @@ void attention_layer(const Model& model, int il, const MicroBatch& ub, SequenceM
         std::memcpy(static_cast<float*>(kv.v) + pos * kvd, v, sizeof(float) * kvd);
       }
     }
+    });
     // attention for every (token, head) of the segment, split over threads
     const int64_t work = int64_t(seg.len) * Hq;
     const float scale = 1.0f / std::sqrt(float(D));
@@ -77,12 +80,14 @@ void attention_layer(const Model& model, int il, const MicroBatch& ub, SequenceM
     });
   }
   // output gate: attn * sigmoid(gate), gate of head h at qg[2hD + D ..]
-  for (int t = 0; t < n; ++t) {
-    float* a = ws.attn.data() + t * qd;
-    const float* qg = ws.qg.data() + t * 2 * qd;
-    for (int hh = 0; hh < Hq; ++hh)
-      for (int d = 0; d < D; ++d) a[hh * D + d] *= sigmoid(qg[int64_t(hh) * 2 * D + D + d]);
-  }
+  pool.parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      float* a = ws.attn.data() + t * qd;
+      const float* qg = ws.qg.data() + t * 2 * qd;
+      for (int hh = 0; hh < Hq; ++hh)
+        for (int d = 0; d < D; ++d) a[hh * D + d] *= sigmoid(qg[int64_t(hh) * 2 * D + D + d]);
+    }
+  });
   matmul(L.wo, ws.attn.data(), n, ws.y.data(), pool, ws.mm);
 }
 

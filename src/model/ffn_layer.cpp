@@ -21,7 +21,10 @@ void dense_swiglu(const WeightView& wg, const WeightView& wu, const WeightView& 
   const int64_t F = wg.rows;
   matmul(wg, x, n, ws.ff_gate.data(), pool, ws.mm);
   matmul(wu, x, n, ws.ff_up.data(), pool, ws.mm);
-  swiglu(ws.ff_gate.data(), ws.ff_up.data(), int64_t(n) * F);
+  // Row by row over the threads (elementwise: the split changes no bits).
+  pool.parallel_for(n, [&](int64_t t0, int64_t t1) {
+    swiglu(ws.ff_gate.data() + t0 * F, ws.ff_up.data() + t0 * F, (t1 - t0) * F);
+  });
   matmul(wd, ws.ff_gate.data(), n, y, pool, ws.mm);
 }
 

@@ -70,14 +70,23 @@ bool forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, Forw
   for (int il = 0; il < hp.n_layer_main; ++il) {
     if (abort()) return false;
     const LayerWeights& L = model.layers()[il];
-    rms_norm_rows(x, L.attn_norm, ws.h.data(), n, E, E, hp.eps);
+    // Row-wise steps go over the threads by rows (the split changes no bits).
+    const auto norm_rows = [&](const float* w) {
+      pool.parallel_for(n, [&](int64_t t0, int64_t t1) {
+        rms_norm_rows(x + t0 * E, w, ws.h.data() + t0 * E, t1 - t0, E, E, hp.eps);
+      });
+    };
+    const auto add_rows = [&] {
+      pool.parallel_for(n, [&](int64_t t0, int64_t t1) { add_inplace(x + t0 * E, ws.y.data() + t0 * E, (t1 - t0) * E); });
+    };
+    norm_rows(L.attn_norm);
     if (hp.is_recurrent(il)) gdn_layer(model, il, ub, mem, ws, pool);
     else attention_layer(model, il, ub, mem, ws, pool);
-    add_inplace(x, ws.y.data(), n * E);
-    rms_norm_rows(x, L.post_attention_norm, ws.h.data(), n, E, E, hp.eps);
+    add_rows();
+    norm_rows(L.post_attention_norm);
     if (L.moe) moe_layer(model, il, n, ws, pool);
     else ffn_layer(model, il, n, ws, pool);
-    add_inplace(x, ws.y.data(), n * E);
+    add_rows();
   }
 
   // Output head only on the rows that asked for logits.

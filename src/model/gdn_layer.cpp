@@ -122,11 +122,13 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
         for (int64_t c = c0; c < c1; ++c) row[c] = silu(row[c]);
       }
     });
-    // Step 4: L2-normalise q and k of every key head (in place).
-    for (int t = seg.start; t < seg.start + seg.len; ++t) {
-      float* row = conv + int64_t(t) * CD;
-      for (int kh = 0; kh < 2 * Hk; ++kh) l2_norm(row + int64_t(kh) * dk, row + int64_t(kh) * dk, dk, hp.eps);
-    }
+    // Step 4: L2-normalise q and k of every key head (in place), tokens over the threads.
+    pool.parallel_for(seg.len, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = seg.start + t0; t < seg.start + t1; ++t) {
+        float* row = conv + t * CD;
+        for (int kh = 0; kh < 2 * Hk; ++kh) l2_norm(row + int64_t(kh) * dk, row + int64_t(kh) * dk, dk, hp.eps);
+      }
+    });
     // Step 5: the gated delta rule, value heads in parallel.
     pool.parallel_for(Hv, [&](int64_t h0, int64_t h1) {
       for (int64_t hh = h0; hh < h1; ++hh) {
@@ -155,14 +157,16 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
       }
     });
   }
-  // Step 6: gated RMSNorm per head (shared dv weight), times SiLU(z).
-  for (int t = 0; t < n; ++t)
-    for (int hh = 0; hh < Hv; ++hh) {
-      float* oh = o + int64_t(t) * VD + int64_t(hh) * dv;
-      const float* zh = z + int64_t(t) * VD + int64_t(hh) * dv;
-      rms_norm(oh, L.ssm_norm, oh, dv, hp.eps);
-      for (int i = 0; i < dv; ++i) oh[i] *= silu(zh[i]);
-    }
+  // Step 6: gated RMSNorm per head (shared dv weight), times SiLU(z); tokens over the threads.
+  pool.parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t)
+      for (int hh = 0; hh < Hv; ++hh) {
+        float* oh = o + t * VD + int64_t(hh) * dv;
+        const float* zh = z + t * VD + int64_t(hh) * dv;
+        rms_norm(oh, L.ssm_norm, oh, dv, hp.eps);
+        for (int i = 0; i < dv; ++i) oh[i] *= silu(zh[i]);
+      }
+  });
   matmul(L.ssm_out, o, n, ws.y.data(), pool, ws.mm);
 }
 
