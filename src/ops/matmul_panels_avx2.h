@@ -9,8 +9,9 @@
 // 32-blocks b in order, with P = P[b % 8],
 //   isum = exact int32 dot of the block (times the 16-group multiplier s16)
 //   P    = fma(float(isum), dw[b] * da[b], P)
-//   (types with mins) P = fma(mw16[2b], dsum16[2b], P);
-//                     P = fma(mw16[2b+1], dsum16[2b+1], P)
+//   (mins per 32: Q4_1 Q5_1 Q4_K Q5_K) P = fma(mw16[2b], dsum32[b], P)
+//   (mins per 16: Q2_K) P = fma(mw16[2b], dsum16[2b], P);
+//                       P = fma(mw16[2b+1], dsum16[2b+1], P)
 // and the result ((P0+P4) + (P2+P6)) + ((P1+P5) + (P3+P7)) (hsum's tree).
 // Eight accumulators let decode keep the 8 blocks of a 256-chunk in the lanes
 // of one vector. The order depends on nothing but the two rows, so a batch
@@ -26,6 +27,7 @@
 namespace pnl {
 
 constexpr int kRows = 8;
+constexpr int kPanelMT = 3;  // activation rows per tile with two panels
 constexpr int64_t kInplaceMax = 8;  // activation rows up to which decode reads weights in place
 
 constexpr bool is_wide(GgmlType t) {
@@ -37,6 +39,8 @@ template <GgmlType T>
 struct Spec {
   static constexpr bool kS16 = unpack::entry(T).traits.s16;
   static constexpr bool kMins = unpack::entry(T).traits.mins;
+  // Mins per 32-block (both 16-halves alike): one fma with the block's dsum32.
+  static constexpr bool kMins32 = kMins && T != GgmlType::Q2_K;
   static constexpr bool kWide = is_wide(T);
   static constexpr int kOff = T == GgmlType::Q4_0 ? 8 : T == GgmlType::Q5_0 ? 16 : T == GgmlType::Q3_K ? 4
                             : T == GgmlType::Q6_K ? 32 : 0;
@@ -165,8 +169,8 @@ inline __m256i bcast32(const void* p) {
 }
 
 // Activation rows m .. m+MT-1 against the panel: Y[(m+j)*ldy + r] for r < nr.
-template <GgmlType T, int MT>
-void tile(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, int nr) {
+template <GgmlType T, int NP, int MT>
+void tile(const Panel* const* P, const ActRows& A, int64_t m, float* Y, int64_t ldy, const int* nr) {
   using S = Spec<T>;
   const int64_t nb = A.K / 32;
   const int8_t* a[MT];
@@ -176,92 +180,113 @@ void tile(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, in
     da[j] = A.d_row(m + j);
   }
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256 accs[8][MT];  // accumulator b % 8 of each activation row
+  __m256 accs[8][NP][MT];  // accumulator b % 8 of each (panel, activation row)
   for (int l = 0; l < 8; ++l)
-    for (int j = 0; j < MT; ++j) accs[l][j] = _mm256_setzero_ps();
+    for (int p = 0; p < NP; ++p)
+      for (int j = 0; j < MT; ++j) accs[l][p][j] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
-    __m256* acc = accs[b % 8];
-    __m256i isum[MT];
-    for (int j = 0; j < MT; ++j) isum[j] = _mm256_setzero_si256();
+    __m256i isum[NP][MT];
+    for (int p = 0; p < NP; ++p)
+      for (int j = 0; j < MT; ++j) isum[p][j] = _mm256_setzero_si256();
     for (int g0 = 0; g0 < 8; g0 += S::kG) {
-      __m256i p16[MT];
+      __m256i p16[NP][MT];
       for (int i = 0; i < S::kG; ++i) {
         const int64_t g = 8 * b + g0 + i;
-        const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.qp + 32 * g));
-        __m256i sg = _mm256_setzero_si256();
-        if constexpr (S::kWide) sg = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.sp + 32 * g));
+        __m256i w[NP], sg[NP];
+        for (int p = 0; p < NP; ++p) {
+          w[p] = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->qp + 32 * g));
+          if constexpr (S::kWide) sg[p] = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->sp + 32 * g));
+        }
         for (int j = 0; j < MT; ++j) {
-          __m256i av = bcast32(a[j] + 4 * g);
-          if constexpr (S::kWide) av = _mm256_sign_epi8(av, sg);
-          const __m256i p = _mm256_maddubs_epi16(w, av);
-          p16[j] = i == 0 ? p : _mm256_add_epi16(p16[j], p);
+          const __m256i av = bcast32(a[j] + 4 * g);
+          for (int p = 0; p < NP; ++p) {
+            const __m256i x = S::kWide ? _mm256_sign_epi8(av, sg[p]) : av;
+            const __m256i prod = _mm256_maddubs_epi16(w[p], x);
+            p16[p][j] = i == 0 ? prod : _mm256_add_epi16(p16[p][j], prod);
+          }
         }
       }
-      __m256i mul = ones;
-      if constexpr (S::kS16)
-        mul = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.s16p + 8 * (2 * b + g0 / 4)));
-      for (int j = 0; j < MT; ++j) isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(p16[j], mul));
+      for (int p = 0; p < NP; ++p) {
+        __m256i mul = ones;
+        if constexpr (S::kS16)
+          mul = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->s16p + 8 * (2 * b + g0 / 4)));
+        for (int j = 0; j < MT; ++j) isum[p][j] = _mm256_add_epi32(isum[p][j], _mm256_madd_epi16(p16[p][j], mul));
+      }
     }
-    if constexpr (S::kOff != 0) {
-      if constexpr (S::kS16) {
-        const __m256i slohi = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.slohi + 8 * b));
-        for (int j = 0; j < MT; ++j) {
-          const __m256i c = _mm256_madd_epi16(slohi, bcast32(A.sum16_row(m + j) + 2 * b));
-          isum[j] = _mm256_sub_epi32(isum[j], _mm256_slli_epi32(c, S::kShift));
+    for (int p = 0; p < NP; ++p) {
+      __m256* acc = accs[b % 8][p];
+      if constexpr (S::kOff != 0) {
+        if constexpr (S::kS16) {
+          const __m256i slohi = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->slohi + 8 * b));
+          for (int j = 0; j < MT; ++j) {
+            const __m256i c = _mm256_madd_epi16(slohi, bcast32(A.sum16_row(m + j) + 2 * b));
+            isum[p][j] = _mm256_sub_epi32(isum[p][j], _mm256_slli_epi32(c, S::kShift));
+          }
+        } else {
+          for (int j = 0; j < MT; ++j)
+            isum[p][j] = _mm256_sub_epi32(isum[p][j], _mm256_set1_epi32(A.sum32_row(m + j)[b] << S::kShift));
         }
+      }
+      const __m256 dw = _mm256_load_ps(P[p]->dwp + 8 * b);
+      for (int j = 0; j < MT; ++j)
+        acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[p][j]), _mm256_mul_ps(dw, _mm256_set1_ps(da[j][b])), acc[j]);
+      if constexpr (S::kMins32) {
+        const __m256 m0 = _mm256_load_ps(P[p]->mwp + 16 * b);
+        for (int j = 0; j < MT; ++j) acc[j] = _mm256_fmadd_ps(m0, _mm256_set1_ps(A.dsum32_row(m + j)[b]), acc[j]);
+      } else if constexpr (S::kMins) {
+        const __m256 m0 = _mm256_load_ps(P[p]->mwp + 16 * b), m1 = _mm256_load_ps(P[p]->mwp + 16 * b + 8);
+        for (int j = 0; j < MT; ++j) {
+          acc[j] = _mm256_fmadd_ps(m0, _mm256_set1_ps(A.dsum_lo_row(m + j)[b]), acc[j]);
+          acc[j] = _mm256_fmadd_ps(m1, _mm256_set1_ps(A.dsum_hi_row(m + j)[b]), acc[j]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < NP; ++p)
+    for (int j = 0; j < MT; ++j) {
+      // hsum's tree, lane by lane
+      const __m256 s = _mm256_add_ps(
+          _mm256_add_ps(_mm256_add_ps(accs[0][p][j], accs[4][p][j]), _mm256_add_ps(accs[2][p][j], accs[6][p][j])),
+          _mm256_add_ps(_mm256_add_ps(accs[1][p][j], accs[5][p][j]), _mm256_add_ps(accs[3][p][j], accs[7][p][j])));
+      float* y = Y + (m + j) * ldy + p * kRows;
+      if (nr[p] == kRows) {
+        _mm256_storeu_ps(y, s);
       } else {
-        for (int j = 0; j < MT; ++j)
-          isum[j] = _mm256_sub_epi32(isum[j], _mm256_set1_epi32(A.sum32_row(m + j)[b] << S::kShift));
+        alignas(32) float tmp[8];
+        _mm256_store_ps(tmp, s);
+        for (int r = 0; r < nr[p]; ++r) y[r] = tmp[r];
       }
     }
-    const __m256 dw = _mm256_load_ps(P.dwp + 8 * b);
-    for (int j = 0; j < MT; ++j)
-      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[j]), _mm256_mul_ps(dw, _mm256_set1_ps(da[j][b])), acc[j]);
-    if constexpr (S::kMins) {
-      const __m256 m0 = _mm256_load_ps(P.mwp + 16 * b), m1 = _mm256_load_ps(P.mwp + 16 * b + 8);
-      for (int j = 0; j < MT; ++j) {
-        const float* ds = A.dsum16_row(m + j) + 2 * b;
-        acc[j] = _mm256_fmadd_ps(m0, _mm256_set1_ps(ds[0]), acc[j]);
-        acc[j] = _mm256_fmadd_ps(m1, _mm256_set1_ps(ds[1]), acc[j]);
-      }
-    }
-  }
-  for (int j = 0; j < MT; ++j) {
-    // hsum's tree, lane by lane
-    const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(accs[0][j], accs[4][j]), _mm256_add_ps(accs[2][j], accs[6][j])),
-                                   _mm256_add_ps(_mm256_add_ps(accs[1][j], accs[5][j]), _mm256_add_ps(accs[3][j], accs[7][j])));
-    float* y = Y + (m + j) * ldy;
-    if (nr == kRows) {
-      _mm256_storeu_ps(y, s);
-    } else {
-      alignas(32) float tmp[8];
-      _mm256_store_ps(tmp, s);
-      for (int r = 0; r < nr; ++r) y[r] = tmp[r];
-    }
-  }
 }
 
-// The rows function: panels of 8 weight rows, each used for all activation rows.
+// Activation rows [m0, m1) against NP built panels.
+template <GgmlType T, int NP, int MT>
+void sweep(const Panel* const* P, const ActRows& A, int64_t m0, int64_t m1, float* Y, int64_t ldy, const int* nr) {
+  int64_t m = m0;
+  for (; m + MT <= m1; m += MT) tile<T, NP, MT>(P, A, m, Y, ldy, nr);
+  for (; m < m1; ++m) tile<T, NP, 1>(P, A, m, Y, ldy, nr);
+}
+
+// The rows function: two panels of 8 weight rows at a time, each used for all
+// activation rows (one broadcast activation group serves 16 weight rows).
 template <GgmlType T>
 void rows(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
   const WeightView& W = *t.W;
   const ActRows& A = *t.A;
-  Panel P = carve(tmp, W.cols);
-  for (int64_t n = n0; n < n1; n += kRows) {
-    const int nr = int(std::min<int64_t>(kRows, n1 - n));
-    build<T>(W, n, nr, P);
+  Panel P0 = carve(tmp, W.cols), P1 = carve(tmp + panel_bytes(W.cols), W.cols);
+  const Panel* both[2] = {&P0, &P1};
+  for (int64_t n = n0; n < n1; n += 2 * kRows) {
+    const int nr[2] = {int(std::min<int64_t>(kRows, n1 - n)), int(std::clamp<int64_t>(n1 - n - kRows, 0, kRows))};
+    build<T>(W, n, nr[0], P0);
     float* Y = t.Y + n;
-    int64_t m = m0;
-    for (; m + 4 <= m1; m += 4) tile<T, 4>(P, A, m, Y, t.ldy, nr);
-    switch (m1 - m) {
-      case 3: tile<T, 3>(P, A, m, Y, t.ldy, nr); break;
-      case 2: tile<T, 2>(P, A, m, Y, t.ldy, nr); break;
-      case 1: tile<T, 1>(P, A, m, Y, t.ldy, nr); break;
-      default: break;
+    if (nr[1] > 0) {
+      build<T>(W, n + kRows, nr[1], P1);
+      sweep<T, 2, kPanelMT>(both, A, m0, m1, Y, t.ldy, nr);
+    } else {
+      sweep<T, 1, 4>(both, A, m0, m1, Y, t.ldy, nr);
     }
   }
 }
-
 
 // --- decode: weights read in place, one row at a time ----------------------------
 //
@@ -415,7 +440,9 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
   }
   const __m256 da = _mm256_loadu_ps(A.d_row(m) + 8 * c);
   acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(R.dw, da), acc);
-  if constexpr (S::kMins) {
+  if constexpr (S::kMins32) {
+    acc = _mm256_fmadd_ps(R.mlo, _mm256_loadu_ps(A.dsum32_row(m) + 8 * c), acc);
+  } else if constexpr (S::kMins) {
     acc = _mm256_fmadd_ps(R.mlo, _mm256_loadu_ps(A.dsum_lo_row(m) + 8 * c), acc);
     acc = _mm256_fmadd_ps(R.mhi, _mm256_loadu_ps(A.dsum_hi_row(m) + 8 * c), acc);
   }

@@ -43,11 +43,13 @@ void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, u
 
 // The canonical order of every int8 kernel (matmul_panels_avx2.h): per 32-block
 // an exact integer dot, then fmas into accumulator b % 8, summed by a fixed tree.
-float udot(const unpack::Row& u, unpack::Traits tr, const ActRows& A, int64_t m) {
+// Mins per 32-block (mins32: both halves share one) take one fma with dsum32.
+float udot(const unpack::Row& u, unpack::Traits tr, bool mins32, const ActRows& A, int64_t m) {
   const int64_t K = A.K;
   const int8_t* a = A.qs_row(m);
   const float* da = A.d_row(m);
   const float* ds = A.dsum16_row(m);
+  const float* ds32 = A.dsum32_row(m);
   float P[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (int64_t b = 0; b < K / 32; ++b) {
     const int8_t* q = u.q + 32 * b;
@@ -58,7 +60,9 @@ float udot(const unpack::Row& u, unpack::Traits tr, const ActRows& A, int64_t m)
     const int isum = tr.s16 ? int(u.s16[2 * b]) * lo + int(u.s16[2 * b + 1]) * hi : lo + hi;
     float& acc = P[b % 8];
     acc = std::fma(float(isum), u.dw[b] * da[b], acc);
-    if (tr.mins) {
+    if (tr.mins && mins32) {
+      acc = std::fma(u.mw16[2 * b], ds32[b], acc);
+    } else if (tr.mins) {
       acc = std::fma(u.mw16[2 * b], ds[2 * b], acc);
       acc = std::fma(u.mw16[2 * b + 1], ds[2 * b + 1], acc);
     }
@@ -73,7 +77,7 @@ void rows_int8(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, ui
   const unpack::Row u = unpack::carve(tmp, W.cols);
   for (int64_t n = n0; n < n1; ++n) {
     e.fn(W.data + size_t(n) * W.row_stride, W.cols, u.q, u.dw, u.s16, u.mw16);
-    for (int64_t m = m0; m < m1; ++m) t.Y[m * t.ldy + n] = udot(u, e.traits, *t.A, m);
+    for (int64_t m = m0; m < m1; ++m) t.Y[m * t.ldy + n] = udot(u, e.traits, T != GgmlType::Q2_K, *t.A, m);
   }
 }
 
@@ -85,7 +89,7 @@ size_t thread_tmp_bytes(int64_t K) {
   // (The AVX2 set: a panel of 8 unpacked and interleaved int8 rows, or 16
   // rows converted to f32.)
   const size_t a = unpack::row_bytes_unpacked(K), f = size_t(K) * 4;
-  return 24 * (a > f ? a : f) + 1024;
+  return 32 * (a > f ? a : f) + 1024;
 }
 
 RowsFn portable_rows(GgmlType t) {
