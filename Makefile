@@ -20,7 +20,7 @@ CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release
 # Tests find the pinned npm oracles (tokenizer, Qwen3 template) here.
 TEST_ENV := DELTALLM_NPM_ORACLE=$(ABS_BUILD)/npm-oracle
 
-.PHONY: all build deps demo test test-release test-asan test-bindings bindings-cmake-check asan npm-oracle install clean
+.PHONY: all build deps demo test test-release test-asan test-bindings bindings-cmake-check build-make-check asan npm-oracle install clean
 
 all: build
 
@@ -80,7 +80,16 @@ bindings-cmake-check: build
 	cd bindings/rust && env -u DELTALLM_LIB_DIR CARGO_TARGET_DIR=$(ABS_BUILD)/cargo-cmake \
 	  DELTALLM_BIN=$(ABS_BUILD)/bin/deltallm cargo test --offline
 
-test: test-release test-asan test-bindings bindings-cmake-check
+# The libraries with CMake's default generator (Unix Makefiles), as users and
+# the Rust cmake crate build them: the packed static library must find its
+# component objects built first (make does not infer it as Ninja does).
+MAKE_BUILD ?= build-make
+build-make-check: deps
+	@echo "== phase: library build with Unix Makefiles"
+	cmake -S . -B $(MAKE_BUILD) -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(MAKE_BUILD) -j $(JOBS) --target deltallm_static deltallm_shared deltallm_packaged_static
+
+test: test-release test-asan test-bindings bindings-cmake-check build-make-check
 	@echo "== phase: all tests passed"
 
 # make install PREFIX=/usr/local: headers, libraries, pkg-config and CMake package files.
@@ -89,4 +98,4 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) demo
+	rm -rf $(BUILD) $(ASAN_BUILD) $(MAKE_BUILD) demo

@@ -89,7 +89,7 @@ size_t thread_tmp_bytes(int64_t K) {
   // (The AVX2 set: a panel of 8 unpacked and interleaved int8 rows, or 16
   // rows converted to f32.)
   const size_t a = unpack::row_bytes_unpacked(K), f = size_t(K) * 4;
-  return 32 * (a > f ? a : f) + 1024;
+  return 32 * (a > f ? a : f) + (32 << 10);  // + the f32 prefill accumulators (48 x 16 vectors)
 }
 
 RowsFn portable_rows(GgmlType t) {
