@@ -2,6 +2,8 @@
 // inputs of issues 4 and 5 (each a one-line error and exit status 1).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "support/test_support.h"
 #include "support/tiny_models.h"
 
@@ -67,3 +69,25 @@ TEST(RunCli, BadInputs) {
 }
 
 }  // namespace
+
+// `deltallm bench --json`: the record fields scripts read (test names with the
+// depth, every repetition, the median) and the --membw probe's figures.
+TEST(BenchCli, JsonRecordsAndMembw) {
+  const std::string m = dllm::test::tiny_model("qwen35");
+  auto r = run_deltallm({"bench", "-m", m, "-p", "8", "-n", "4", "-r", "2", "-d", "16", "-t", "2", "--json", "--membw"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["test"], "pp8@d16");
+  EXPECT_EQ(j[1]["test"], "tg4@d16");
+  for (const auto& rec : j) {
+    ASSERT_EQ(rec["tokens_per_s"].size(), 2u);
+    EXPECT_GT(rec["median_tokens_per_s"].get<double>(), 0.0);
+  }
+  EXPECT_GT(j[1]["membw_gb_per_s"].get<double>(), 0.0);
+  EXPECT_GT(j[1]["membw_share"].get<double>(), 0.0);
+  EXPECT_FALSE(j[0].contains("membw_gb_per_s"));
+  EXPECT_NE(r.err.find("warm-up"), std::string::npos);
+  EXPECT_NE(r.err.find("memory read bandwidth"), std::string::npos);
+}
