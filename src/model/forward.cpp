@@ -1,11 +1,35 @@
 #include "model/forward.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <utility>
 
 #include "ops/elementwise.h"
 #include "util/thread_pool.h"
 
 namespace dllm {
+
+namespace {
+
+// Lays out consecutive windows (64-byte aligned) from offset 0 of an arena
+// that does not exist yet; place() points them once it does.
+struct ArenaLayout {
+  size_t end = 0;
+  std::vector<std::pair<size_t, std::function<void(uint8_t*)>>> windows;
+  template <class T>
+  void add(ArenaBuf<T>& b, size_t n) {
+    const size_t off = end;
+    end = (end + n * sizeof(T) + 63) & ~size_t(63);
+    b.n = n;
+    windows.emplace_back(off, [&b](uint8_t* base) { b.p = reinterpret_cast<T*>(base); });
+  }
+  void place(uint8_t* base) {
+    for (auto& [off, set] : windows) set(base + off);
+  }
+};
+
+}  // namespace
 
 ForwardWorkspace::ForwardWorkspace(const HParams& hp, int max_tokens, int64_t max_ctx, int n_threads)
     : max_tokens_(max_tokens) {
@@ -15,46 +39,49 @@ ForwardWorkspace::ForwardWorkspace(const HParams& hp, int max_tokens, int64_t ma
   h.resize(T * E);
   y.resize(T * E);
   out_norm.resize(T * E);
+  scores.resize(size_t(std::max(1, n_threads)) * size_t(max_ctx));
+  ArenaLayout gdn, att, ffn;
   if (hp.n_recurrent_layers() > 0) {
     const size_t CD = hp.ssm_conv_dim(), VD = hp.ssm_inner, KD = hp.ssm_key_dim(), Hv = hp.ssm_hv;
-    proj.resize(T * std::max(CD, 2 * KD + 2 * VD));
-    qkv.resize(T * CD);
-    z.resize(T * VD);
-    ba.resize(T * 2 * Hv);
-    beta.resize(T * Hv);
-    gate.resize(T * Hv);
-    conv.resize(T * CD);
-    o.resize(T * VD);
+    gdn.add(proj, T * std::max(CD, 2 * KD + 2 * VD));
+    gdn.add(qkv, T * CD);
+    gdn.add(z, T * VD);
+    gdn.add(ba, T * 2 * Hv);
+    gdn.add(beta, T * Hv);
+    gdn.add(gate, T * Hv);
+    gdn.add(conv, T * CD);
+    gdn.add(o, T * VD);
   }
   const size_t qd = size_t(hp.n_head) * hp.head_dim, kvd = size_t(hp.n_head_kv) * hp.head_dim;
-  qg.resize(T * 2 * qd);
-  q.resize(T * qd);
-  k.resize(T * kvd);
-  v.resize(T * kvd);
-  attn.resize(T * qd);
-  scores.resize(size_t(std::max(1, n_threads)) * size_t(max_ctx));
+  att.add(qg, T * 2 * qd);
+  att.add(q, T * qd);
+  att.add(k, T * kvd);
+  att.add(v, T * kvd);
+  att.add(attn, T * qd);
   const size_t ffw = std::max({size_t(hp.n_ff), size_t(hp.n_ff_shexp), size_t(2 * hp.n_ff_exp)});
-  ff_gate.resize(T * ffw);
-  ff_up.resize(T * ffw);
+  ffn.add(ff_gate, T * ffw);
+  ffn.add(ff_up, T * ffw);
   if (hp.n_expert > 0) {
     const size_t X = hp.n_expert, K = hp.n_expert_used;
-    router.resize(T * X);
-    sel_expert.resize(T * K);
-    sel_weight.resize(T * K);
-    expert_rows.resize(T * K);
-    expert_w.resize(T * K);
-    xe.resize(T * E);
-    de.resize(T * E);
-    sh_gate.resize(T);
+    ffn.add(router, T * X);
+    ffn.add(sel_expert, T * K);
+    ffn.add(sel_weight, T * K);
+    ffn.add(expert_rows, T * K);
+    ffn.add(expert_w, T * K);
+    ffn.add(xe, T * E);
+    ffn.add(de, T * E);
+    ffn.add(sh_gate, T);
   }
+  arena_.resize(std::max({gdn.end, att.end, ffn.end}) + 64);
+  uint8_t* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(arena_.data()) + 63) & ~uintptr_t(63));
+  gdn.place(base);
+  att.place(base);
+  ffn.place(base);
 }
 
 size_t ForwardWorkspace::bytes() const {
-  size_t n = 0;
-  for (const auto* v : {&x, &h, &y, &proj, &qkv, &z, &ba, &beta, &gate, &conv, &o, &qg, &q, &k, &v, &attn, &scores,
-                        &ff_gate, &ff_up, &router, &sel_weight, &expert_w, &xe, &de, &sh_gate, &out_norm})
-    n += v->size() * sizeof(float);
-  n += (sel_expert.size() + expert_rows.size()) * sizeof(int);
+  size_t n = arena_.size();
+  for (const auto* v : {&x, &h, &y, &scores, &out_norm}) n += v->size() * sizeof(float);
   return n;
 }
 

@@ -65,45 +65,63 @@ struct MicroBatch {
   std::vector<float*> out_logits;
 };
 
+// A window of the workspace's shared arena (data() / size() / [] like the
+// vector it replaces).
+template <class T>
+struct ArenaBuf {
+  T* p = nullptr;
+  size_t n = 0;
+  T* data() const { return p; }
+  size_t size() const { return n; }
+  T& operator[](size_t i) const { return p[i]; }
+};
+
 // Scratch of the forward pass, sized once for a maximum micro-batch and
-// context, then reused (no allocation in the token loop).
+// context, then reused (no allocation in the token loop). The buffers of one
+// layer kind (Gated DeltaNet, attention, FFN/MoE) are dead once the layer has
+// written its output to y, so the three sets share one arena: it is as big as
+// the largest set, not their sum.
 class ForwardWorkspace {
  public:
   ForwardWorkspace(const HParams& hp, int max_tokens, int64_t max_ctx, int n_threads);
+  // The windows point into arena_: never copied or moved.
+  ForwardWorkspace(const ForwardWorkspace&) = delete;
+  ForwardWorkspace& operator=(const ForwardWorkspace&) = delete;
   size_t bytes() const;
   int max_tokens() const { return max_tokens_; }
 
-  // [max_tokens][n_embd] each
+  // [max_tokens][n_embd] each (live across layers)
   std::vector<float> x, h, y;
-  // Gated DeltaNet: projections and per-token intermediates
-  std::vector<float> proj;   // [T][max(CD, 2KD+2VD)]
-  std::vector<float> qkv;    // [T][CD] (rearranged from fused ssm_in)
-  std::vector<float> z;      // [T][VD]
-  std::vector<float> ba;     // [T][2Hv]
-  std::vector<float> beta;   // [T][Hv] raw beta
-  std::vector<float> gate;   // [T][Hv] log-decay
-  std::vector<float> conv;   // [T][CD] conv + SiLU output, q/k normalised in place
-  std::vector<float> o;      // [T][VD]
-  // Attention
-  std::vector<float> qg;     // [T][2*Hq*D]
-  std::vector<float> q;      // [T][Hq*D]
-  std::vector<float> k, v;   // [T][Hkv*D]
-  std::vector<float> attn;   // [T][Hq*D]
+  // Gated DeltaNet: projections and per-token intermediates (arena)
+  ArenaBuf<float> proj;   // [T][max(CD, 2KD+2VD)]
+  ArenaBuf<float> qkv;    // [T][CD] (rearranged from fused ssm_in)
+  ArenaBuf<float> z;      // [T][VD]
+  ArenaBuf<float> ba;     // [T][2Hv]
+  ArenaBuf<float> beta;   // [T][Hv] raw beta
+  ArenaBuf<float> gate;   // [T][Hv] log-decay
+  ArenaBuf<float> conv;   // [T][CD] conv + SiLU output, q/k normalised in place
+  ArenaBuf<float> o;      // [T][VD]
+  // Attention (arena)
+  ArenaBuf<float> qg;     // [T][2*Hq*D]
+  ArenaBuf<float> q;      // [T][Hq*D]
+  ArenaBuf<float> k, v;   // [T][Hkv*D]
+  ArenaBuf<float> attn;   // [T][Hq*D]
   std::vector<float> scores; // [n_threads][max_ctx] softmax scratch per thread
-  // FFN / MoE
-  std::vector<float> ff_gate, ff_up;  // [T][max(F, Fs, 2Fe)]
-  std::vector<float> router;          // [T][X]
-  std::vector<int> sel_expert;        // [T][K]
-  std::vector<float> sel_weight;      // [T][K]
-  std::vector<int> expert_rows;       // [T*K] token index per routed row
-  std::vector<float> expert_w;        // [T*K]
-  std::vector<float> xe, de;          // [T][E] gathered inputs / expert outputs
-  std::vector<float> sh_gate;         // [T] shared-expert gate
-  std::vector<float> out_norm;        // [T][E]
+  // FFN / MoE (arena)
+  ArenaBuf<float> ff_gate, ff_up;  // [T][max(F, Fs, 2Fe)]
+  ArenaBuf<float> router;          // [T][X]
+  ArenaBuf<int> sel_expert;        // [T][K]
+  ArenaBuf<float> sel_weight;      // [T][K]
+  ArenaBuf<int> expert_rows;       // [T*K] token index per routed row
+  ArenaBuf<float> expert_w;        // [T*K]
+  ArenaBuf<float> xe, de;          // [T][E] gathered inputs / expert outputs
+  ArenaBuf<float> sh_gate;         // [T] shared-expert gate
+  std::vector<float> out_norm;     // [T][E]
   MatmulScratch mm;
 
  private:
   int max_tokens_;
+  std::vector<uint8_t> arena_;
 };
 
 // Asked between layers whether to stop a long evaluation.
