@@ -18,7 +18,7 @@ int cmd_make_model(int argc, char** argv) {
   dllm::gen::GenOptions opt;
   std::string dtype = "f32", out, input;
   app.add_option("--arch", opt.arch, "qwen35 | qwen35moe | qwen3next")->required();
-  app.add_option("--preset", opt.preset, "tiny | small | qwen35-0.8b (qwen35 only)")->required();
+  app.add_option("--preset", opt.preset, "tiny | small | qwen35-0.8b (qwen35 only) | qwen35moe-2b (qwen35moe only)")->required();
   app.add_option("--dtype", dtype, "type of the 2-D/3-D weights, token_embd and output: f32 | f16 | bf16 | q8_0")
       ->capture_default_str();
   app.add_option("--seed", opt.seed, "random seed")->capture_default_str();

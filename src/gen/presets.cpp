@@ -60,7 +60,21 @@ ModelShape preset_shape(Arch arch, const std::string& preset) {
     s.tied = true;
     return s;
   }
-  fail("unknown preset '", preset, "' (expected tiny, small or qwen35-0.8b)");
+  if (preset == "qwen35moe-2b") {
+    // The 0.8B's attention and Gated DeltaNet shapes with a MoE FFN: 64
+    // experts of 512, 8 used, a shared expert of 512 (about 2.9 B parameters,
+    // ~0.5 B active per token): the MoE speed benchmark's shape.
+    if (arch != Arch::Qwen35Moe)
+      fail("preset qwen35moe-2b is a qwen35moe model; it cannot be generated with --arch ", arch_name(arch));
+    s = preset_shape(Arch::Qwen35, "qwen35-0.8b");
+    s.n_ff = 512;
+    s.n_expert = 64;
+    s.n_expert_used = 8;
+    s.n_ff_exp = 512;
+    s.n_ff_shexp = 512;
+    return s;
+  }
+  fail("unknown preset '", preset, "' (expected tiny, small, qwen35-0.8b or qwen35moe-2b)");
 }
 
 uint32_t file_type_for(GgmlType t) {
