@@ -1,6 +1,7 @@
-// Internal: the AVX2 int8 engine for every quantized type — 8 weight rows at a
-// time unpacked once into an interleaved panel (lane = weight row), then dotted
-// with any number of activation rows. Include it INSIDE the anonymous
+// Internal: the AVX2 int8 engine for every quantized type. Prefill: 16 weight
+// rows at a time unpacked once into two interleaved 8-row panels (lane = weight
+// row), then dotted with every activation row. Decode (up to 8 activation
+// rows): weight rows read in place. Include it INSIDE the anonymous
 // namespace of matmul_avx2.cpp, after matmul_simd_impl.h (it uses load256,
 // prefetch_bytes and the fast unpackers there).
 //
