@@ -1,7 +1,7 @@
 // AVX2 + FMA + F16C kernels (this file alone is compiled with those flags;
-// matmul.cpp picks it at run time by CPUID). The int8 kernels are shared with
-// the AVX-512 file (matmul_simd_impl.h); here the u8 x s8 dot is maddubs +
-// madd, which cannot saturate for |w| <= 128, |a| <= 127.
+// matmul.cpp picks it at run time by CPUID). The int8 kernels are in
+// matmul_panels_avx2.h; the block decoders and the float kernel are shared
+// with the AVX-512 file (matmul_simd_impl.h).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -14,12 +14,6 @@
 namespace dllm::mm {
 
 namespace {
-
-struct Dot {
-  static __m256i dot(__m256i u8, __m256i s8) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u8, s8), _mm256_set1_epi16(1));
-  }
-};
 
 // Float vectors for the F32 / F16 / BF16 kernel of matmul_simd_impl.h.
 struct FVec {
@@ -40,11 +34,6 @@ struct FVec {
 #include "ops/matmul_panels_avx2.h"
 
 inline float FVec::sum(T v) { return hsum(v); }
-
-template <class Kernel, int NTP>
-void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t*) {
-  drive<NTP>(t, n0, n1, m0, m1, Kernel{});
-}
 
 // F32 / F16 / BF16. Decode (few activation rows): tiles of 4 weight rows
 // read in place (FloatKernel). Prefill: panels of 16 weight rows (converted

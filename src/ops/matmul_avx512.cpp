@@ -1,7 +1,7 @@
 // AVX-512 (F/BW/VL/DQ) + VNNI kernels (this file alone is compiled with those
 // flags; matmul.cpp picks it when CPUID reports AVX-512 VNNI). Int8 blocks use
-// 256-bit vpdpbusd through the kernels shared with the AVX2 file
-// (matmul_simd_impl.h; same lanes, so the same bits); floats use 512-bit FMA.
+// the 512-bit kernels below; the block decoders, the SIMD unpackers and the
+// float kernel (at 512 bits) are shared with the AVX2 file (matmul_simd_impl.h).
 
 // GCC 12 warns about the deliberately undefined vectors inside its own
 // AVX-512 intrinsic headers (_mm512_undefined_*); not our code.
@@ -22,10 +22,6 @@
 namespace dllm::mm {
 
 namespace {
-
-struct Dot {
-  static __m256i dot(__m256i u8, __m256i s8) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u8, s8); }
-};
 
 // Float vectors for the F32 / F16 / BF16 kernel of matmul_simd_impl.h.
 struct FVec {

@@ -388,8 +388,7 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     alignas(32) float dw[8];
     for (int ib = 0; ib < 8; ++ib) {
       dw[ib] = D * float(qb::iq4ks_scale(w[ib]));
-      const __m128i cb = fast::load128(qb::iq4ks_codebook(w[ib]));
-      R.q[ib] = _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), fast::nibbles(w + 8 + 16 * ib));
+      R.q[ib] = fast::iq4_ks_quants(w, ib);
     }
     R.dw = _mm256_load_ps(dw);
   } else if constexpr (T == GgmlType::Q6_K) {

@@ -1,19 +1,8 @@
-// Internal: int8 matmul kernels on 256-bit vectors, shared by the AVX2 and the
-// AVX-512 VNNI files. Include it INSIDE an anonymous namespace of a file
-// compiled for the ISA, after defining
-//
-//   struct Dot { static __m256i dot(__m256i u8, __m256i s8); };
-//
-// which returns 8 int32 lanes, lane i = sum of the products of bytes
-// 4i..4i+3 (vpdpbusd, or maddubs + madd on AVX2: the same partition, so both
-// files compute the same bits).
-//
-// Every output element has one accumulator and the same sequence of
-// operations in any tile, so results do not depend on the tiling or on the
-// split of rows over threads.
-//
-// Signed x signed products use the sign trick (the weight's magnitude times
-// the activation carrying the weight's sign): |w| <= 128, |a| <= 127.
+// Internal: SIMD helpers on 256-bit vectors shared by the AVX2 and the AVX-512
+// kernel files: block decoders (K-quant scales and quants), the SIMD
+// unpackers into matmul_unpack.h's common form, and the F32/F16/BF16 kernel
+// (written over the including file's FVec). Include it INSIDE an anonymous
+// namespace of a file compiled for the ISA.
 
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -36,10 +25,6 @@ inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<co
 inline void prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 inline void prefetch_bytes(const uint8_t* p, size_t n) {
   for (size_t o = 0; o < n; o += 64) prefetch(p + o);
-}
-
-inline __m256i dot_signed(__m256i wq, __m256i av) {
-  return Dot::dot(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(av, wq));
 }
 
 inline float dot_f32(const float* a, const float* b, int64_t n) {
@@ -76,55 +61,7 @@ void drive(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, const 
   }
 }
 
-// --- Q8_0, read in place ---------------------------------------------------------
-
-struct Q8_0Kernel {
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    const WeightView& W = *t.W;
-    const ActRows& A = *t.A;
-    const int64_t nb = W.cols / 32;
-    const uint8_t* w[NT];
-    const int8_t* a[MT];
-    const float* da[MT];
-    for (int r = 0; r < NT; ++r) w[r] = W.data + size_t(n + r) * W.row_stride;
-    for (int j = 0; j < MT; ++j) {
-      a[j] = A.qs_row(m + j);
-      da[j] = A.d_row(m + j);
-    }
-    __m256 acc[NT][MT];
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      __m256i wq[NT], wabs[NT];
-      __m256 dw[NT];
-      for (int r = 0; r < NT; ++r) {
-        const uint8_t* blk = w[r] + 34 * b;
-        prefetch(blk + NT * W.row_stride);
-        dw[r] = _mm256_set1_ps(f16_at(blk));
-        wq[r] = load256(blk + 2);
-        wabs[r] = _mm256_sign_epi8(wq[r], wq[r]);
-      }
-      for (int j = 0; j < MT; ++j) {
-        const __m256i av = load256(a[j] + 32 * b);
-        const __m256 dab = _mm256_set1_ps(da[j][b]);
-        for (int r = 0; r < NT; ++r) {
-          const __m256i p = Dot::dot(wabs[r], _mm256_sign_epi8(av, wq[r]));
-          acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw[r], dab), acc[r][j]);
-        }
-      }
-    }
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = hsum(acc[r][j]);
-  }
-};
-
-// --- Q4_K / Q5_K / Q6_K, read in place ------------------------------------------------
-//
-// The weight bytes of a super-block are decoded once per tile and used against
-// MT activation rows (MT = 1 for decode, 4 for prefill). Every output sees the
-// same operations in any tile, so a row computed alone (decode) and the same
-// row computed in a batch (prefill) agree to the bit.
+// --- Q4_K / Q5_K / Q6_K block decoders ---------------------------------------------
 
 // Q4_K / Q5_K: the eight 6-bit scales and mins are unpacked with word
 // operations (kernels.md §2.3 packing); S = sc_j*(d*da_j) for the eight
@@ -141,8 +78,6 @@ inline void q4k_scales_mins(const uint8_t* b12, __m256* sc, __m256* mn) {
   *sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
   *mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(v, 8)));
 }
-
-inline __m256 lane(__m256 v, int i) { return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(i)); }
 
 // Q4_K / Q5_K: the 64 quants of 32-block pair (2g, 2g+1) of a super-block,
 // unsigned, as two vectors (lo: block 2g, hi: block 2g+1). For Q5_K, *qh is a
@@ -171,131 +106,6 @@ inline void q6_quants(const uint8_t* blk, int h, __m256i q[4]) {
   q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
   q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
 }
-
-// Q5_K: bit j of qh[l] is the high bit of element l of 32-block j; a copy of
-// qh shifted right by 2 per 64 elements brings blocks 2g and 2g+1 to bits 0, 1
-// (bits that the 16-bit shift carries in from the next byte stay above bit 1).
-template <bool Q5>
-struct Q45_KKernel {
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    constexpr int kBytes = Q5 ? 176 : 144, kQs = Q5 ? 48 : 16;
-    const WeightView& W = *t.W;
-    const ActRows& A = *t.A;
-    const int64_t nsb = W.cols / 256;
-    const int8_t* a[MT];
-    const float* da[MT];
-    const float* ds[MT];
-    for (int j = 0; j < MT; ++j) {
-      a[j] = A.qs_row(m + j);
-      da[j] = A.d_row(m + j);
-      ds[j] = A.dsum32_row(m + j);
-    }
-    const uint8_t* w[NT];
-    __m256 acc[NT][MT];
-    for (int r = 0; r < NT; ++r) {
-      w[r] = W.data + size_t(n + r) * W.row_stride;
-      for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
-    }
-    for (int64_t sb = 0; sb < nsb; ++sb) {
-      for (int r = 0; r < NT; ++r) {
-        const uint8_t* blk = w[r] + kBytes * sb;
-        prefetch_bytes(blk + NT * W.row_stride, kBytes);
-        __m256 sc, mn;
-        q4k_scales_mins(blk + 4, &sc, &mn);
-        const __m256 d = _mm256_set1_ps(f16_at(blk));
-        const __m256 mnd = _mm256_mul_ps(mn, _mm256_set1_ps(-f16_at(blk + 2)));
-        __m256 S[MT];
-        for (int j = 0; j < MT; ++j) {
-          S[j] = _mm256_mul_ps(sc, _mm256_mul_ps(d, _mm256_loadu_ps(da[j] + 8 * sb)));
-          acc[r][j] = _mm256_fmadd_ps(mnd, _mm256_loadu_ps(ds[j] + 8 * sb), acc[r][j]);
-        }
-        __m256i qh = Q5 ? load256(blk + 16) : _mm256_setzero_si256();
-        for (int g = 0; g < 4; ++g) {
-          __m256i lo, hi;
-          q45_quants<Q5>(blk + kQs + 32 * g, &qh, &lo, &hi);
-          for (int j = 0; j < MT; ++j) {
-            const int8_t* ab = a[j] + 256 * sb + 64 * g;
-            const __m256i plo = Dot::dot(lo, load256(ab));
-            const __m256i phi = Dot::dot(hi, load256(ab + 32));
-            acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(plo), lane(S[j], 2 * g), acc[r][j]);
-            acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(phi), lane(S[j], 2 * g + 1), acc[r][j]);
-          }
-        }
-      }
-    }
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = hsum(acc[r][j]);
-  }
-};
-using Q4_KKernel = Q45_KKernel<false>;
-using Q5_KKernel = Q45_KKernel<true>;
-
-// Q6_K: quants are kept unsigned (0..63) for the u8 x s8 dot; the -32 offset
-// is folded in as -32*d*sum_g sc_g*da*suma_g. Lanes 0-3 of a 32-block's dot
-// are its first 16-group, lanes 4-7 the second, so one permuted vector of the
-// per-group factors sc_g*d*da scales both.
-struct Q6_KKernel {
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    const WeightView& W = *t.W;
-    const ActRows& A = *t.A;
-    const int64_t nsb = W.cols / 256;
-    const int8_t* a[MT];
-    const float* da[MT];
-    const float* ds16[MT];
-    for (int j = 0; j < MT; ++j) {
-      a[j] = A.qs_row(m + j);
-      da[j] = A.d_row(m + j);
-      ds16[j] = A.dsum16_row(m + j);
-    }
-    const __m256i pat = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
-    const __m256i lo_groups = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
-    const __m256i hi_groups = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
-    const __m256 m32 = _mm256_set1_ps(-32.0f);
-    const uint8_t* w[NT];
-    __m256 acc[NT][MT];
-    for (int r = 0; r < NT; ++r) {
-      w[r] = W.data + size_t(n + r) * W.row_stride;
-      for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
-    }
-    for (int64_t sb = 0; sb < nsb; ++sb) {
-      // da of each 16-group: groups 0..7 (blocks 0..3), groups 8..15 (blocks 4..7)
-      __m256 da0[MT], da1[MT];
-      for (int j = 0; j < MT; ++j) {
-        const __m256 dav = _mm256_loadu_ps(da[j] + 8 * sb);
-        da0[j] = _mm256_permutevar8x32_ps(dav, lo_groups);
-        da1[j] = _mm256_permutevar8x32_ps(dav, hi_groups);
-      }
-      for (int r = 0; r < NT; ++r) {
-        const uint8_t* blk = w[r] + 210 * sb;
-        prefetch_bytes(blk + NT * W.row_stride, 210);
-        const __m256 d = _mm256_set1_ps(f16_at(blk + 208));
-        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192));
-        const __m256 scd0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8)), d);
-        const __m256 scd1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8))), d);
-        for (int j = 0; j < MT; ++j) {
-          acc[r][j] = _mm256_fmadd_ps(_mm256_mul_ps(scd0, m32), _mm256_loadu_ps(ds16[j] + 16 * sb), acc[r][j]);
-          acc[r][j] = _mm256_fmadd_ps(_mm256_mul_ps(scd1, m32), _mm256_loadu_ps(ds16[j] + 16 * sb + 8), acc[r][j]);
-        }
-        for (int h = 0; h < 2; ++h) {
-          __m256i q[4];
-          q6_quants(blk, h, q);
-          for (int j = 0; j < MT; ++j) {
-            const __m256 F = _mm256_mul_ps(h == 0 ? scd0 : scd1, h == 0 ? da0[j] : da1[j]);
-            for (int c = 0; c < 4; ++c) {
-              const __m256i p = Dot::dot(q[c], load256(a[j] + 256 * sb + 128 * h + 32 * c));
-              const __m256 f = _mm256_permutevar8x32_ps(F, _mm256_add_epi32(pat, _mm256_set1_epi32(2 * c)));
-              acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), f, acc[r][j]);
-            }
-          }
-        }
-      }
-    }
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = hsum(acc[r][j]);
-  }
-};
 
 // --- SIMD unpackers (same output as matmul_unpack.h, which the compiler does
 // not vectorize well: byte stores then vector reloads stall on store forwarding) ---
@@ -403,7 +213,13 @@ inline void q3_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16
 
 inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
-// IQ4_KS: per 32-block, one of the two codebooks (low bit of the scale byte).
+// IQ4_KS: the quants of 32-block ib of super-block w: one of the two
+// codebooks (low bit of the scale byte). Its scale is D * iq4ks_scale(w[ib]).
+inline __m256i iq4_ks_quants(const uint8_t* w, int ib) {
+  const __m128i cb = load128(qb::iq4ks_codebook(w[ib]));
+  return _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), nibbles(w + 8 + 16 * ib));
+}
+
 inline void iq4_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   float D;
   std::memcpy(&D, w, 4);
@@ -411,8 +227,7 @@ inline void iq4_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, 
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSBytes, q += 256)
     for (int ib = 0; ib < 8; ++ib) {
       dw[8 * sb + ib] = D * float(qb::iq4ks_scale(w[ib]));
-      const __m128i cb = load128(qb::iq4ks_codebook(w[ib]));
-      store32(q + 32 * ib, _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), nibbles(w + 8 + 16 * ib)));
+      store32(q + 32 * ib, iq4_ks_quants(w, ib));
     }
 }
 
@@ -503,61 +318,6 @@ constexpr unpack::Fn fast_unpack() {
     return fast::q6_k;
   else
     return unpack::entry(T).fn;
-}
-
-// --- every int8 type: unpack each weight row once, dot with all activation rows ---
-
-template <bool S16, bool MINS, int MT>
-inline void udot(const unpack::Row& u, const ActRows& A, int64_t m, float* out) {
-  const int64_t nb = A.K / 32;
-  const int8_t* a[MT];
-  const float* da[MT];
-  for (int j = 0; j < MT; ++j) {
-    a[j] = A.qs_row(m + j);
-    da[j] = A.d_row(m + j);
-  }
-  __m256 acc[MT];
-  for (int j = 0; j < MT; ++j) acc[j] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m256i wq = _mm256_load_si256(reinterpret_cast<const __m256i*>(u.q + 32 * b));
-    const __m256i wabs = _mm256_sign_epi8(wq, wq);
-    __m256i mult = _mm256_setzero_si256();
-    if constexpr (S16) mult = _mm256_set_m128i(_mm_set1_epi32(u.s16[2 * b + 1]), _mm_set1_epi32(u.s16[2 * b]));
-    const __m256 dw = _mm256_set1_ps(u.dw[b]);
-    for (int j = 0; j < MT; ++j) {
-      __m256i p = Dot::dot(wabs, _mm256_sign_epi8(load256(a[j] + 32 * b), wq));
-      if constexpr (S16) p = _mm256_mullo_epi32(p, mult);
-      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, _mm256_set1_ps(da[j][b])), acc[j]);
-    }
-  }
-  for (int j = 0; j < MT; ++j) {
-    out[j] = hsum(acc[j]);
-    if constexpr (MINS) out[j] += dot_f32(u.mw16, A.dsum16_row(m + j), A.K / 16);
-  }
-}
-
-template <GgmlType T, int MTP>
-void rows_unpacked(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
-  const WeightView& W = *t.W;
-  const unpack::Fn unpack_row = fast_unpack<T>();
-  constexpr bool S16 = unpack::entry(T).traits.s16;
-  constexpr bool MINS = unpack::entry(T).traits.mins;
-  const unpack::Row u = unpack::carve(tmp, W.cols);
-  const size_t rb = row_bytes(T, W.cols);
-  for (int64_t n = n0; n < n1; ++n) {
-    if (n + 1 < n1) prefetch_bytes(W.data + size_t(n + 1) * W.row_stride, rb);
-    unpack_row(W.data + size_t(n) * W.row_stride, W.cols, u.q, u.dw, u.s16, u.mw16);
-    int64_t m = m0;
-    float out[MTP];
-    for (; m + MTP <= m1; m += MTP) {
-      udot<S16, MINS, MTP>(u, *t.A, m, out);
-      for (int j = 0; j < MTP; ++j) t.Y[(m + j) * t.ldy + n] = out[j];
-    }
-    for (; m < m1; ++m) {
-      udot<S16, MINS, 1>(u, *t.A, m, out);
-      t.Y[m * t.ldy + n] = out[0];
-    }
-  }
 }
 
 // --- F32 / F16 / BF16 weights: FMA on float vectors -----------------------------
