@@ -6,9 +6,11 @@
 //   cmake --build build-quant --target deltallm   (builds lib/libdeltallm.a)
 //   c++ -O2 -std=c++20 -Isrc bench/matmul_bench.cpp build-quant/lib/libdeltallm.a \
 //       -lpthread -lpcre2-8 -lutf8proc -o build-quant/matmul_bench
-//   build-quant/matmul_bench [TYPE...]
+//   build-quant/matmul_bench [--fast] [--prefill] [TYPE...]
+//     --fast: no portable rows; --prefill: one thread, prefill only
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -61,7 +63,7 @@ std::vector<uint8_t> make_weights(GgmlType t, int64_t K, int64_t N) {
   return w;
 }
 
-void bench_type(GgmlType t, MatmulIsa isa) {
+void bench_type(GgmlType t, MatmulIsa isa, bool prefill_only) {
   const int64_t K = 1024, N = 3584;  // a Qwen3.5-0.8B FFN matrix
   const size_t rb = row_bytes(t, K), mat = rb * size_t(N);
   const int copies = int(std::max<size_t>(1, (256u << 20) / mat));
@@ -71,25 +73,28 @@ void bench_type(GgmlType t, MatmulIsa isa) {
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (float& v : x) v = nd(rng);
   for (int threads : {1, 2}) {
+    if (prefill_only && threads == 2) break;
     ThreadPool pool(threads);
     MatmulScratch scratch;
+    double gbs = 0, cpu_gbs = 0, cache_gbs = 0, t0 = 0, t1 = 0;
+    int reps = 1;
+    if (!prefill_only) {
     // decode: one activation row, stream through all copies
     auto gemv = [&](int c) {
       WeightView W{t, K, N, w.data() + size_t(c) * mat, rb};
       matmul_isa(isa, W, x.data(), 1, K, y.data(), N, pool, scratch);
     };
     for (int c = 0; c < copies; ++c) gemv(c);
-    int reps = 0;
+    reps = 0;
     const double c0 = cpu_now();
-    const double t0 = now();
-    double t1;
+    t0 = now();
     do {
       for (int c = 0; c < copies; ++c) gemv(c);
       reps += copies;
       t1 = now();
     } while (t1 - t0 < 1.0);
-    const double gbs = double(mat) * reps / (t1 - t0) / 1e9;
-    const double cpu_gbs = double(mat) * reps / (cpu_now() - c0) / 1e9 * threads;
+    gbs = double(mat) * reps / (t1 - t0) / 1e9;
+    cpu_gbs = double(mat) * reps / (cpu_now() - c0) / 1e9 * threads;
     // decode from cache: a 256-row slice (fits in L2) again and again,
     // which shows the kernel's own speed apart from memory.
     const int64_t Nc = 256;
@@ -102,21 +107,26 @@ void bench_type(GgmlType t, MatmulIsa isa) {
       creps += 100;
       h1 = cpu_now();
     } while (h1 - h0 < 0.5 * threads);
-    const double cache_gbs = double(rb) * Nc * creps / (h1 - h0) / 1e9 * threads;
-    // prefill: M = 512 on one copy
+    cache_gbs = double(rb) * Nc * creps / (h1 - h0) / 1e9 * threads;
+    }
+    // prefill: M = 512 on one copy; the best of 5 samples (a busy or
+    // drifting host only ever makes a sample slower)
     WeightView W{t, K, N, w.data(), rb};
     matmul_isa(isa, W, x.data(), 512, K, y.data(), N, pool, scratch);
-    int preps = 0;
-    const double q0 = cpu_now();
-    const double p0 = now();
-    double p1;
-    do {
-      matmul_isa(isa, W, x.data(), 512, K, y.data(), N, pool, scratch);
-      ++preps;
-      p1 = now();
-    } while (p1 - p0 < 1.0);
-    const double gmacs = double(K) * N * 512 * preps / (p1 - p0) / 1e9;
-    const double cpu_gmacs = double(K) * N * 512 * preps / (cpu_now() - q0) / 1e9 * threads;
+    double gmacs = 0, cpu_gmacs = 0;
+    for (int sample = 0; sample < 5; ++sample) {
+      int preps = 0;
+      const double q0 = cpu_now();
+      const double p0 = now();
+      double p1;
+      do {
+        matmul_isa(isa, W, x.data(), 512, K, y.data(), N, pool, scratch);
+        ++preps;
+        p1 = now();
+      } while (p1 - p0 < 0.3);
+      gmacs = std::max(gmacs, double(K) * N * 512 * preps / (p1 - p0) / 1e9);
+      cpu_gmacs = std::max(cpu_gmacs, double(K) * N * 512 * preps / (cpu_now() - q0) / 1e9 * threads);
+    }
     std::printf("| %-7s | %-11s | %d | %7.2f GB/s (%6.1f us) | %7.2f | %7.2f | %7.1f GMAC/s | %7.1f |\n",
                 type_traits(t)->name, matmul_isa_name(isa), threads, gbs, (t1 - t0) / reps * 1e6, cpu_gbs,
                 cache_gbs, gmacs, cpu_gmacs);
@@ -128,9 +138,13 @@ void bench_type(GgmlType t, MatmulIsa isa) {
 
 int main(int argc, char** argv) {
   std::vector<GgmlType> types;
+  bool fast_only = false;     // --fast: skip the portable kernels (slow, not what is being tuned)
+  bool prefill_only = false;  // --prefill: one thread, prefill only (kernel tuning)
   for (int i = 1; i < argc; ++i) {
     GgmlType t;
-    if (type_from_name(argv[i], &t)) types.push_back(t);
+    if (std::string(argv[i]) == "--fast") fast_only = true;
+    else if (std::string(argv[i]) == "--prefill") prefill_only = true;
+    else if (type_from_name(argv[i], &t)) types.push_back(t);
   }
   if (types.empty())
     types = {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::F32, GgmlType::F16, GgmlType::BF16};
@@ -139,5 +153,5 @@ int main(int argc, char** argv) {
       "|---|---|---|---|---|---|---|---|\n");
   for (GgmlType t : types)
     for (MatmulIsa isa : {MatmulIsa::Portable, MatmulIsa::Avx2, MatmulIsa::Avx512})
-      if (matmul_isa_available(isa)) bench_type(t, isa);
+      if (matmul_isa_available(isa) && !(fast_only && isa == MatmulIsa::Portable)) bench_type(t, isa, prefill_only);
 }

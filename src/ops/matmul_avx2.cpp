@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "ops/matmul_kernels.h"
 #include "ops/matmul_unpack.h"

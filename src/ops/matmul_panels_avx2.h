@@ -28,7 +28,6 @@
 namespace pnl {
 
 constexpr int kRows = 8;
-constexpr int kPanelMT = 3;  // activation rows per tile with two panels
 constexpr int64_t kInplaceMax = 8;  // activation rows up to which decode reads weights in place
 
 constexpr bool is_wide(GgmlType t) {
@@ -169,6 +168,90 @@ inline __m256i bcast32(const void* p) {
   return _mm256_set1_epi32(v);
 }
 
+// Calls f(std::integral_constant<int, I>) for I = 0 .. N-1, unrolled (the
+// shuffle immediates and the int16 grouping below need I at compile time).
+template <int N, typename F, int... I>
+__attribute__((always_inline)) inline void unroll_impl(F&& f, std::integer_sequence<int, I...>) {
+  (f(std::integral_constant<int, I>{}), ...);
+}
+template <int N, typename F>
+__attribute__((always_inline)) inline void unroll(F&& f) {
+  unroll_impl<N>(f, std::make_integer_sequence<int, N>{});
+}
+
+// Pins v to a register at this point: GCC otherwise reassociates the int16
+// sums, issues every maddubs of a block first and spills the products.
+__attribute__((always_inline)) inline void in_register(__m256i& v) { asm("" : "+x"(v)); }
+
+// Activation rows per tile: with two panels, 3 (2*3 int16 sums, 2 weight
+// vectors and a broadcast activation fit the 16 registers).
+template <int NP>
+constexpr int tile_rows() {
+  return NP == 1 ? 4 : 3;
+}
+
+// The exact integer dots of block b (8 k4 groups) for NP panels x MT
+// activation rows, two ways: GCC schedules each best for different types.
+// Types that sum a whole block in int16 (kG == 8): unrolled, the int16 sums
+// pinned to registers.
+template <GgmlType T, int NP, int MT>
+__attribute__((always_inline)) inline void block_unrolled(const Panel* const* P, const int8_t* const* a, int64_t b,
+                                                          __m256i (&isum)[NP][MT]) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i p16[NP][MT];
+  unroll<8>([&](auto G) {
+    constexpr int gi = G;
+    const int64_t g = 8 * b + gi;
+    __m256i w[NP];
+    for (int p = 0; p < NP; ++p) w[p] = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->qp + 32 * g));
+    for (int j = 0; j < MT; ++j) {
+      const __m256i av = bcast32(a[j] + 4 * g);
+      for (int p = 0; p < NP; ++p) {
+        const __m256i prod = _mm256_maddubs_epi16(w[p], av);
+        p16[p][j] = gi == 0 ? prod : _mm256_add_epi16(p16[p][j], prod);
+        in_register(p16[p][j]);
+      }
+    }
+  });
+  for (int p = 0; p < NP; ++p)
+    for (int j = 0; j < MT; ++j) isum[p][j] = _mm256_madd_epi16(p16[p][j], ones);
+}
+
+// The others (wide types, 16-group multipliers, kG < 8): a loop over groups.
+template <GgmlType T, int NP, int MT>
+__attribute__((always_inline)) inline void block_looped(const Panel* const* P, const int8_t* const* a, int64_t b,
+                                                        __m256i (&isum)[NP][MT]) {
+  using S = Spec<T>;
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int p = 0; p < NP; ++p)
+    for (int j = 0; j < MT; ++j) isum[p][j] = _mm256_setzero_si256();
+  for (int g0 = 0; g0 < 8; g0 += S::kG) {
+    __m256i p16[NP][MT];
+    for (int i = 0; i < S::kG; ++i) {
+      const int64_t g = 8 * b + g0 + i;
+      __m256i w[NP], sg[NP];
+      for (int p = 0; p < NP; ++p) {
+        w[p] = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->qp + 32 * g));
+        if constexpr (S::kWide) sg[p] = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->sp + 32 * g));
+      }
+      for (int j = 0; j < MT; ++j) {
+        const __m256i av = bcast32(a[j] + 4 * g);
+        for (int p = 0; p < NP; ++p) {
+          const __m256i x = S::kWide ? _mm256_sign_epi8(av, sg[p]) : av;
+          const __m256i prod = _mm256_maddubs_epi16(w[p], x);
+          p16[p][j] = i == 0 ? prod : _mm256_add_epi16(p16[p][j], prod);
+        }
+      }
+    }
+    for (int p = 0; p < NP; ++p) {
+      __m256i mul = ones;
+      if constexpr (S::kS16)
+        mul = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->s16p + 8 * (2 * b + g0 / 4)));
+      for (int j = 0; j < MT; ++j) isum[p][j] = _mm256_add_epi32(isum[p][j], _mm256_madd_epi16(p16[p][j], mul));
+    }
+  }
+}
+
 // Activation rows m .. m+MT-1 against the panel: Y[(m+j)*ldy + r] for r < nr.
 template <GgmlType T, int NP, int MT>
 void tile(const Panel* const* P, const ActRows& A, int64_t m, float* Y, int64_t ldy, const int* nr) {
@@ -180,40 +263,16 @@ void tile(const Panel* const* P, const ActRows& A, int64_t m, float* Y, int64_t 
     a[j] = A.qs_row(m + j);
     da[j] = A.d_row(m + j);
   }
-  const __m256i ones = _mm256_set1_epi16(1);
   __m256 accs[8][NP][MT];  // accumulator b % 8 of each (panel, activation row)
   for (int l = 0; l < 8; ++l)
     for (int p = 0; p < NP; ++p)
       for (int j = 0; j < MT; ++j) accs[l][p][j] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     __m256i isum[NP][MT];
-    for (int p = 0; p < NP; ++p)
-      for (int j = 0; j < MT; ++j) isum[p][j] = _mm256_setzero_si256();
-    for (int g0 = 0; g0 < 8; g0 += S::kG) {
-      __m256i p16[NP][MT];
-      for (int i = 0; i < S::kG; ++i) {
-        const int64_t g = 8 * b + g0 + i;
-        __m256i w[NP], sg[NP];
-        for (int p = 0; p < NP; ++p) {
-          w[p] = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->qp + 32 * g));
-          if constexpr (S::kWide) sg[p] = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->sp + 32 * g));
-        }
-        for (int j = 0; j < MT; ++j) {
-          const __m256i av = bcast32(a[j] + 4 * g);
-          for (int p = 0; p < NP; ++p) {
-            const __m256i x = S::kWide ? _mm256_sign_epi8(av, sg[p]) : av;
-            const __m256i prod = _mm256_maddubs_epi16(w[p], x);
-            p16[p][j] = i == 0 ? prod : _mm256_add_epi16(p16[p][j], prod);
-          }
-        }
-      }
-      for (int p = 0; p < NP; ++p) {
-        __m256i mul = ones;
-        if constexpr (S::kS16)
-          mul = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->s16p + 8 * (2 * b + g0 / 4)));
-        for (int j = 0; j < MT; ++j) isum[p][j] = _mm256_add_epi32(isum[p][j], _mm256_madd_epi16(p16[p][j], mul));
-      }
-    }
+    if constexpr (S::kG == 8)
+      block_unrolled<T, NP, MT>(P, a, b, isum);
+    else
+      block_looped<T, NP, MT>(P, a, b, isum);
     for (int p = 0; p < NP; ++p) {
       __m256* acc = accs[b % 8][p];
       if constexpr (S::kOff != 0) {
@@ -282,9 +341,9 @@ void rows(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t
     float* Y = t.Y + n;
     if (nr[1] > 0) {
       build<T>(W, n + kRows, nr[1], P1);
-      sweep<T, 2, kPanelMT>(both, A, m0, m1, Y, t.ldy, nr);
+      sweep<T, 2, tile_rows<2>()>(both, A, m0, m1, Y, t.ldy, nr);
     } else {
-      sweep<T, 1, 4>(both, A, m0, m1, Y, t.ldy, nr);
+      sweep<T, 1, tile_rows<1>()>(both, A, m0, m1, Y, t.ldy, nr);
     }
   }
 }
