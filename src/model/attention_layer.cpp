@@ -84,8 +84,7 @@ void attention_layer(const Model& model, int il, const MicroBatch& ub, SequenceM
     for (int64_t t = t0; t < t1; ++t) {
       float* a = ws.attn.data() + t * qd;
       const float* qg = ws.qg.data() + t * 2 * qd;
-      for (int hh = 0; hh < Hq; ++hh)
-        for (int d = 0; d < D; ++d) a[hh * D + d] *= sigmoid(qg[int64_t(hh) * 2 * D + D + d]);
+      for (int hh = 0; hh < Hq; ++hh) mul_sigmoid(a + hh * D, qg + int64_t(hh) * 2 * D + D, D);
     }
   });
   matmul(L.wo, ws.attn.data(), n, ws.y.data(), pool, ws.mm);

@@ -10,11 +10,6 @@ namespace dllm {
 
 namespace {
 
-// out[t][i] = silu(gate[t][i]) * up[t][i]
-void swiglu(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) gate[i] = silu(gate[i]) * up[i];
-}
-
 // y = W_down * (silu(W_gate x) * (W_up x)) for n rows of x.
 void dense_swiglu(const WeightView& wg, const WeightView& wu, const WeightView& wd, const float* x, int n, float* y,
                   ForwardWorkspace& ws, ThreadPool& pool) {
@@ -23,7 +18,7 @@ void dense_swiglu(const WeightView& wg, const WeightView& wu, const WeightView& 
   matmul(wu, x, n, ws.ff_up.data(), pool, ws.mm);
   // Row by row over the threads (elementwise: the split changes no bits).
   pool.parallel_for(n, [&](int64_t t0, int64_t t1) {
-    swiglu(ws.ff_gate.data() + t0 * F, ws.ff_up.data() + t0 * F, (t1 - t0) * F);
+    silu_mul(ws.ff_gate.data() + t0 * F, ws.ff_up.data() + t0 * F, (t1 - t0) * F);
   });
   matmul(wd, ws.ff_gate.data(), n, y, pool, ws.mm);
 }
@@ -91,12 +86,13 @@ void moe_layer(const Model& model, int il, int n, ForwardWorkspace& ws, ThreadPo
       for (int i = 0; i < cnt; ++i) {
         const float* gu = ws.ff_up.data() + int64_t(i) * 2 * Fe;
         float* g = ws.ff_gate.data() + int64_t(i) * Fe;
-        for (int64_t c = 0; c < Fe; ++c) g[c] = silu(gu[c]) * gu[Fe + c];
+        std::copy_n(gu, Fe, g);
+        silu_mul(g, gu + Fe, Fe);
       }
     } else {
       matmul(L.gate_exps.expert(e), ws.xe.data(), cnt, ws.ff_gate.data(), pool, ws.mm);
       matmul(L.up_exps.expert(e), ws.xe.data(), cnt, ws.ff_up.data(), pool, ws.mm);
-      swiglu(ws.ff_gate.data(), ws.ff_up.data(), int64_t(cnt) * Fe);
+      silu_mul(ws.ff_gate.data(), ws.ff_up.data(), int64_t(cnt) * Fe);
     }
     matmul(L.down_exps.expert(e), ws.ff_gate.data(), cnt, ws.de.data(), pool, ws.mm);
     for (int i = 0; i < cnt; ++i) {

@@ -119,7 +119,7 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
       conv1d_causal(ca, c0, c1);
       for (int t = 0; t < seg.len; ++t) {
         float* row = ca.y + t * CD;
-        for (int64_t c = c0; c < c1; ++c) row[c] = silu(row[c]);
+        silu_inplace(row + c0, c1 - c0);
       }
     });
     // Step 4: L2-normalise q and k of every key head (in place), tokens over the threads.
@@ -164,7 +164,7 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
         float* oh = o + t * VD + int64_t(hh) * dv;
         const float* zh = z + t * VD + int64_t(hh) * dv;
         rms_norm(oh, L.ssm_norm, oh, dv, hp.eps);
-        for (int i = 0; i < dv; ++i) oh[i] *= silu(zh[i]);
+        mul_silu(oh, zh, dv);
       }
   });
   matmul(L.ssm_out, o, n, ws.y.data(), pool, ws.mm);

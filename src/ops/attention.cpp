@@ -1,4 +1,5 @@
 #include "ops/attention.h"
+#include "ops/elementwise.h"
 
 #include <algorithm>
 #include <cmath>
@@ -22,11 +23,9 @@ void attention_one(const float* q, int n_heads, int n_kv_heads, int head_dim, co
 float softmax_exp(float* scores, int64_t n) {
   float mx = -INFINITY;
   for (int64_t s = 0; s < n; ++s) mx = std::max(mx, scores[s]);
+  exp_shifted(scores, n, mx);
   double sum = 0.0;
-  for (int64_t s = 0; s < n; ++s) {
-    scores[s] = std::exp(scores[s] - mx);
-    sum += scores[s];
-  }
+  for (int64_t s = 0; s < n; ++s) sum += scores[s];
   return float(1.0 / sum);
 }
 

@@ -26,6 +26,14 @@ struct Vec {
   static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
   static T min(T a, T b) { return _mm256_min_ps(a, b); }
   static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T div(T a, T b) { return _mm256_div_ps(a, b); }
+  static T round(T a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static T scale2(T p, T n) {
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23)));
+  }
+  static T inf_above(T x, float t, T v) {
+    return _mm256_blendv_ps(v, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, _mm256_set1_ps(t), _CMP_GT_OQ));
+  }
   static float hsum(T v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -39,6 +47,8 @@ struct Vec {
 }  // namespace
 
 extern const MixerKernels kAvx2;
-const MixerKernels kAvx2{"avx2", &delta_net_simd, &conv1d_simd, &attention_simd};
+const MixerKernels kAvx2{"avx2", &delta_net_simd, &conv1d_simd, &attention_simd,
+                                &silu_mul_simd,  &silu_inplace_simd, &mul_silu_simd,
+                                &mul_sigmoid_simd, &exp_shifted_simd};
 
 }  // namespace dllm::mixer

@@ -33,6 +33,14 @@ struct Vec {
   static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
   static T min(T a, T b) { return _mm512_min_ps(a, b); }
   static T max(T a, T b) { return _mm512_max_ps(a, b); }
+  static T div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T round(T a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static T scale2(T p, T n) {
+    return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p), _mm512_slli_epi32(_mm512_cvtps_epi32(n), 23)));
+  }
+  static T inf_above(T x, float t, T v) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(t), _CMP_GT_OQ), v, _mm512_set1_ps(INFINITY));
+  }
   static float hsum(T v) { return _mm512_reduce_add_ps(v); }
 };
 
@@ -41,6 +49,8 @@ struct Vec {
 }  // namespace
 
 extern const MixerKernels kAvx512;
-const MixerKernels kAvx512{"avx512", &delta_net_simd, &conv1d_simd, &attention_simd};
+const MixerKernels kAvx512{"avx512", &delta_net_simd, &conv1d_simd, &attention_simd,
+                                &silu_mul_simd,  &silu_inplace_simd, &mul_silu_simd,
+                                &mul_sigmoid_simd, &exp_shifted_simd};
 
 }  // namespace dllm::mixer

@@ -1,6 +1,7 @@
 // Chooses the token-mixing kernel set once, from CPUID (DELTALLM_ISA caps it
 // as for matmul). The ISA files only define their sets; whether the CPU can
 // run them is decided here.
+#include "ops/elementwise.h"
 #include "ops/mixer_kernels.h"
 #include "util/cpu.h"
 
@@ -15,7 +16,25 @@ namespace {
 
 void delta_net_portable(const DeltaNetHeadArgs& a) { delta_net_recurrent_ref(a, 0, a.dv); }
 
-const MixerKernels kPortable{"portable", &delta_net_portable, &conv1d_causal_ref, &attention_one_ref};
+void silu_mul_portable(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) gate[i] = silu(gate[i]) * up[i];
+}
+void silu_inplace_portable(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = silu(x[i]);
+}
+void mul_silu_portable(float* o, const float* z, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] *= silu(z[i]);
+}
+void mul_sigmoid_portable(float* o, const float* g, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] *= sigmoid(g[i]);
+}
+void exp_shifted_portable(float* x, int64_t n, float shift) {
+  for (int64_t i = 0; i < n; ++i) x[i] = exp_fast(x[i] - shift);
+}
+
+const MixerKernels kPortable{"portable",          &delta_net_portable,    &conv1d_causal_ref,
+                             &attention_one_ref,  &silu_mul_portable,     &silu_inplace_portable,
+                             &mul_silu_portable,  &mul_sigmoid_portable,  &exp_shifted_portable};
 
 }  // namespace
 
@@ -38,5 +57,11 @@ const MixerKernels& mixer_kernels() {
   }();
   return *best;
 }
+
+void silu_mul(float* gate, const float* up, int64_t n) { mixer_kernels().silu_mul(gate, up, n); }
+void silu_inplace(float* x, int64_t n) { mixer_kernels().silu_inplace(x, n); }
+void mul_silu(float* o, const float* z, int64_t n) { mixer_kernels().mul_silu(o, z, n); }
+void mul_sigmoid(float* o, const float* g, int64_t n) { mixer_kernels().mul_sigmoid(o, g, n); }
+void exp_shifted(float* x, int64_t n, float shift) { mixer_kernels().exp_shifted(x, n, shift); }
 
 }  // namespace dllm

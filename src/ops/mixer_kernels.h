@@ -1,5 +1,6 @@
 // Internal: the kernel sets behind the token-mixing ops (delta_net_recurrent,
-// conv1d_causal, attention_one), one per ISA, chosen once from CPUID.
+// conv1d_causal, attention_one) and the vectorised activations of
+// elementwise.h, one per ISA, chosen once from CPUID.
 #pragma once
 #include "ops/attention.h"
 #include "ops/deltanet.h"
@@ -12,6 +13,11 @@ struct MixerKernels {
   void (*conv1d)(const Conv1dArgs& a, int64_t c_begin, int64_t c_end);
   void (*attention)(const float* q, int n_heads, int n_kv_heads, int head_dim, const KvRows& kv, int64_t n_kv,
                     float scale, float* out, float* scores, int h_begin, int h_end);
+  void (*silu_mul)(float* gate, const float* up, int64_t n);
+  void (*silu_inplace)(float* x, int64_t n);
+  void (*mul_silu)(float* o, const float* z, int64_t n);
+  void (*mul_sigmoid)(float* o, const float* g, int64_t n);
+  void (*exp_shifted)(float* x, int64_t n, float shift);
 };
 
 const MixerKernels& mixer_kernels();          // the best set this CPU runs

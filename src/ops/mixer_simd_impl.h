@@ -4,7 +4,9 @@
 // each defines `struct Vec`:
 //   using T; static constexpr int W (lanes);
 //   zero(), set1(x), load(p), store(p, v), load_f16(p), fmadd(a, b, c) = a*b+c,
-//   mul, add, sub, min, max, hsum.
+//   mul, add, sub, min, max, div, round (to nearest even), scale2(p, n)
+//   (n integral: n added to p's exponent bits), inf_above(x, t, v) (+inf
+//   where x > t, else v), hsum.
 // No include guard: meant to be included once per ISA file.
 
 using V = Vec::T;
@@ -222,4 +224,62 @@ void attention_simd(const float* q, int n_heads, int n_kv_heads, int head_dim, c
     for (; d + 4 * W <= head_dim; d += 4 * W) weighted_v<4>(scores, inv, kv, row, off + d, n_kv, oh + d);
     for (; d < head_dim; d += W) weighted_v<1>(scores, inv, kv, row, off + d, n_kv, oh + d);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Activations: exp_fast of elementwise.h, lane by lane with the same
+// operations (so vector lanes, tails and scalar callers give the same bits).
+
+inline V exp_v(V x) {
+  // max(lo, x) then min(hi, .): this operand order keeps a NaN
+  const V xc = Vec::min(Vec::set1(kExpHi), Vec::max(Vec::set1(kExpLo), x));
+  const V n = Vec::round(Vec::mul(xc, Vec::set1(1.44269504f)));
+  V r = Vec::fmadd(n, Vec::set1(-0.693359375f), xc);
+  r = Vec::fmadd(n, Vec::set1(2.12194440e-4f), r);
+  V p = Vec::set1(1.9875691500e-4f);
+  p = Vec::fmadd(p, r, Vec::set1(1.3981999507e-3f));
+  p = Vec::fmadd(p, r, Vec::set1(8.3334519073e-3f));
+  p = Vec::fmadd(p, r, Vec::set1(4.1665795894e-2f));
+  p = Vec::fmadd(p, r, Vec::set1(1.6666665459e-1f));
+  p = Vec::fmadd(p, r, Vec::set1(5.0000001201e-1f));
+  p = Vec::add(Vec::fmadd(p, Vec::mul(r, r), r), Vec::set1(1.0f));
+  return Vec::inf_above(x, kExpHi, Vec::scale2(p, n));
+}
+
+// x / (1 + exp(-x))
+inline V silu_v(V x) { return Vec::div(x, Vec::add(Vec::set1(1.0f), exp_v(Vec::sub(Vec::zero(), x)))); }
+
+void silu_mul_simd(float* gate, const float* up, int64_t n) {
+  int64_t i = 0;
+  for (; i + W <= n; i += W) Vec::store(gate + i, Vec::mul(silu_v(Vec::load(gate + i)), Vec::load(up + i)));
+  for (; i < n; ++i) gate[i] = silu(gate[i]) * up[i];
+}
+
+void silu_inplace_simd(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + W <= n; i += W) Vec::store(x + i, silu_v(Vec::load(x + i)));
+  for (; i < n; ++i) x[i] = silu(x[i]);
+}
+
+void mul_silu_simd(float* o, const float* z, int64_t n) {
+  int64_t i = 0;
+  for (; i + W <= n; i += W) Vec::store(o + i, Vec::mul(Vec::load(o + i), silu_v(Vec::load(z + i))));
+  for (; i < n; ++i) o[i] *= silu(z[i]);
+}
+
+void mul_sigmoid_simd(float* o, const float* g, int64_t n) {
+  int64_t i = 0;
+  const V one = Vec::set1(1.0f);
+  for (; i + W <= n; i += W) {
+    const V sg = Vec::div(one, Vec::add(one, exp_v(Vec::sub(Vec::zero(), Vec::load(g + i)))));
+    Vec::store(o + i, Vec::mul(Vec::load(o + i), sg));
+  }
+  for (; i < n; ++i) o[i] *= sigmoid(g[i]);
+}
+
+void exp_shifted_simd(float* x, int64_t n, float shift) {
+  int64_t i = 0;
+  const V s = Vec::set1(shift);
+  for (; i + W <= n; i += W) Vec::store(x + i, exp_v(Vec::sub(Vec::load(x + i), s)));
+  for (; i < n; ++i) x[i] = exp_fast(x[i] - shift);
 }

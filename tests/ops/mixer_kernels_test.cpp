@@ -2,8 +2,9 @@
 // against the plain references: the gated delta rule (outputs, final state,
 // per-step checkpoints, value-column tails, batch == one token at a time bit
 // for bit, NaN kept), the causal conv1d (kernel width 4 and others, channel
-// tails, sub-ranges) and one-query attention (f16 / f32 cache, GQA, head sizes
-// with and without a vector tail).
+// tails, sub-ranges), one-query attention (f16 / f32 cache, GQA, head sizes
+// with and without a vector tail) and the vectorised activations (exp_fast
+// against libm; every set gives the scalar functions' bits).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,6 +15,7 @@
 
 #include "ops/attention.h"
 #include "ops/deltanet.h"
+#include "ops/elementwise.h"
 #include "ops/mixer_kernels.h"
 #include "util/fp16.h"
 
@@ -243,6 +245,52 @@ TEST(MixerKernels, AttentionMatchesReference) {
           std::copy(want.begin(), want.begin() + head_dim, got.begin());
           EXPECT_LT(rel_diff(got, want), 2e-6);
         }
+}
+
+TEST(MixerKernels, ExpFastWithinTwoUlpOfLibm) {
+  // Over the normal range (below ln(FLT_MIN) the result is held at FLT_MIN
+  // instead of going subnormal).
+  double worst = 0;
+  for (float x = -87.3f; x <= 88.72f; x += 0.0137f) {
+    const double want = std::exp(double(x)), got = exp_fast(x);
+    worst = std::max(worst, std::abs(got - want) / want);
+  }
+  EXPECT_LT(worst, 2.5e-7);  // 2 ulp of float is 2.4e-7 relative at worst
+  EXPECT_EQ(exp_fast(0.0f), 1.0f);
+  EXPECT_GT(exp_fast(-1000.0f), 0.0f);
+  EXPECT_LT(exp_fast(-1000.0f), 1.2e-38f);
+  EXPECT_TRUE(std::isfinite(exp_fast(88.72f)));
+  EXPECT_EQ(exp_fast(88.73f), INFINITY);
+  EXPECT_TRUE(std::isnan(exp_fast(NAN)));
+  EXPECT_EQ(silu(-1000.0f), -0.0f);
+  EXPECT_EQ(sigmoid(1000.0f), 1.0f);
+}
+
+TEST(MixerKernels, ActivationsGiveTheScalarBits) {
+  std::mt19937 rng(77);
+  std::vector<const MixerKernels*> sets = simd_sets();
+  sets.push_back(&mixer_kernels_portable());
+  for (const MixerKernels* k : sets)
+    for (int64_t n : {1, 7, 8, 9, 31, 64, 1000}) {
+      std::vector<float> a = random_vec(rng, size_t(n), -30.0f, 30.0f);
+      if (n > 3) a[1] = -200.0f, a[2] = 200.0f, a[3] = 0.0f;  // both clamps and zero
+      const std::vector<float> b = random_vec(rng, size_t(n), -3.0f, 3.0f);
+      std::vector<float> x = a;
+      k->silu_mul(x.data(), b.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(x[i], silu(a[i]) * b[i]) << k->name << " silu_mul n=" << n;
+      x = a;
+      k->silu_inplace(x.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(x[i], silu(a[i])) << k->name << " silu n=" << n;
+      x = b;
+      k->mul_silu(x.data(), a.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(x[i], b[i] * silu(a[i])) << k->name << " mul_silu n=" << n;
+      x = b;
+      k->mul_sigmoid(x.data(), a.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(x[i], b[i] * sigmoid(a[i])) << k->name << " mul_sigmoid n=" << n;
+      x = a;
+      k->exp_shifted(x.data(), n, 4.5f);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(x[i], exp_fast(a[i] - 4.5f)) << k->name << " exp n=" << n;
+    }
 }
 
 }  // namespace
