@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "ops/elementwise.h"
 #include "ops/mixer_kernels.h"

@@ -42,20 +42,28 @@ struct DeltaTile {
   V p[NV], s[NV];  // S^T k, S^T q of the next token
 
   // S^T k and S^T q of the stored state (the first token of a call).
-  void read(const float* S, int64_t dv, int dk, const float* k, const float* q) {
+  void read(const float* S, int64_t ld, int dk, const float* k, const float* q) {
     V pa[2][NV], sa[2][NV];
     for (int c2 = 0; c2 < 2; ++c2)
       for (int j = 0; j < NV; ++j) pa[c2][j] = sa[c2][j] = Vec::zero();
-    for (int c = 0; c < dk; ++c) {
+    auto row_step = [&](int c, auto CH) {
+      constexpr int ch = CH;
       const V kc = Vec::set1(k[c]), qc = Vec::set1(q[c]);
-      const float* row = S + int64_t(c) * dv;
-      const int ch = c & 1;
+      const float* row = S + int64_t(c) * ld;
       for (int j = 0; j < NV; ++j) {
         const V x = Vec::load(row + j * W);
         pa[ch][j] = Vec::fmadd(x, kc, pa[ch][j]);
         sa[ch][j] = Vec::fmadd(x, qc, sa[ch][j]);
       }
+    };
+    // Rows in pairs, so that the chain (even / odd row) is known at compile
+    // time and the sums stay in registers.
+    int c = 0;
+    for (; c + 1 < dk; c += 2) {
+      row_step(c, std::integral_constant<int, 0>{});
+      row_step(c + 1, std::integral_constant<int, 1>{});
     }
+    if (c < dk) row_step(c, std::integral_constant<int, 0>{});
     for (int j = 0; j < NV; ++j) {
       p[j] = Vec::add(pa[0][j], pa[1][j]);
       s[j] = Vec::add(sa[0][j], sa[1][j]);
@@ -65,17 +73,17 @@ struct DeltaTile {
   // S = clamp(alpha*S + k u^T) over the tile; with kn/qn (the next token's
   // k and q) also the next token's sums. ck: checkpoint copy or nullptr.
   template <bool kNext>
-  void update(float* S, int64_t dv, int dk, const float* k, const V* u, float alpha, const float* kn,
-              const float* qn, float* ck) {
+  void update(float* S, int64_t ld, int dk, const float* k, const V* u, float alpha, const float* kn,
+              const float* qn, float* ck, int64_t dv) {
     const V va = Vec::set1(alpha), lo = Vec::set1(-1e6f), hi = Vec::set1(1e6f);
     V pa[2][NV], sa[2][NV];
     if constexpr (kNext)
       for (int c2 = 0; c2 < 2; ++c2)
         for (int j = 0; j < NV; ++j) pa[c2][j] = sa[c2][j] = Vec::zero();
-    for (int c = 0; c < dk; ++c) {
+    auto row_step = [&](int c, auto CH) {
+      constexpr int ch = CH;
       const V kc = Vec::set1(k[c]);
-      float* row = S + int64_t(c) * dv;
-      const int ch = c & 1;
+      float* row = S + int64_t(c) * ld;
       for (int j = 0; j < NV; ++j) {
         V x = Vec::fmadd(kc, u[j], Vec::mul(va, Vec::load(row + j * W)));
         x = Vec::min(hi, Vec::max(lo, x));  // this operand order keeps a NaN, as std::clamp does
@@ -86,7 +94,14 @@ struct DeltaTile {
           sa[ch][j] = Vec::fmadd(x, Vec::set1(qn[c]), sa[ch][j]);
         }
       }
+    };
+    // Rows in pairs (see read): the sums stay in registers.
+    int c = 0;
+    for (; c + 1 < dk; c += 2) {
+      row_step(c, std::integral_constant<int, 0>{});
+      row_step(c + 1, std::integral_constant<int, 1>{});
     }
+    if (c < dk) row_step(c, std::integral_constant<int, 0>{});
     if constexpr (kNext)
       for (int j = 0; j < NV; ++j) {
         p[j] = Vec::add(pa[0][j], pa[1][j]);
@@ -97,8 +112,18 @@ struct DeltaTile {
   void run(const DeltaNetHeadArgs& a, int col0) {
     const int dk = a.dk;
     const int64_t dv = a.dv;
-    float* S = a.state + col0;
-    read(S, dv, dk, a.k, a.q);
+    // The tile's rows lie dv floats apart in the state: 2 KiB and more between
+    // rows maps the whole tile onto a few L1 sets, which then thrash. Over
+    // several tokens the tile is worked on in a contiguous copy (same
+    // arithmetic, so the same bits) and written back at the end.
+    constexpr int kCols = NV * W, kMaxDk = 256;
+    alignas(64) float local[kMaxDk * kCols];
+    const bool copy = a.n_tokens >= 2 && dk <= kMaxDk && dv != kCols;
+    float* S = copy ? local : a.state + col0;
+    const int64_t ld = copy ? kCols : dv;
+    if (copy)
+      for (int c = 0; c < dk; ++c) std::memcpy(local + c * kCols, a.state + int64_t(c) * dv + col0, sizeof(float) * kCols);
+    read(S, ld, dk, a.k, a.q);
     for (int t = 0; t < a.n_tokens; ++t) {
       const float* q = a.q + t * a.qk_stride;
       const float* k = a.k + t * a.qk_stride;
@@ -116,10 +141,12 @@ struct DeltaTile {
       }
       float* ck = a.checkpoints ? a.checkpoints + t * a.checkpoint_stride + col0 : nullptr;
       if (t + 1 < a.n_tokens)
-        update<true>(S, dv, dk, k, u, alpha, k + a.qk_stride, q + a.qk_stride, ck);
+        update<true>(S, ld, dk, k, u, alpha, k + a.qk_stride, q + a.qk_stride, ck, dv);
       else
-        update<false>(S, dv, dk, k, u, alpha, nullptr, nullptr, ck);
+        update<false>(S, ld, dk, k, u, alpha, nullptr, nullptr, ck, dv);
     }
+    if (copy)
+      for (int c = 0; c < dk; ++c) std::memcpy(a.state + int64_t(c) * dv + col0, local + c * kCols, sizeof(float) * kCols);
   }
 };
 
