@@ -69,8 +69,9 @@ void attention_layer(const Model& model, int il, const MicroBatch& ub, SequenceM
     const size_t score_stride = ws.scores.size() / size_t(pool.size());
     pool.run([&](int ith, int nth) {
       float* scores = ws.scores.data() + size_t(ith) * score_stride;
-      const int64_t w0 = work * ith / nth, w1 = work * (ith + 1) / nth;
-      for (int64_t w = w0; w < w1; ++w) {
+      // Round robin over (token, head): a later token attends to more keys,
+      // so contiguous ranges would leave the last thread most of the work.
+      for (int64_t w = ith; w < work; w += nth) {
         const int i = int(w / Hq), hh = int(w % Hq);
         const int t = seg.start + i;
         KvRows rows{kv.k, kv.v, kv.f16};
