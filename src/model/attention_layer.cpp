@@ -63,20 +63,22 @@ void attention_layer(const Model& model, int il, const MicroBatch& ub, SequenceM
       }
     }
     });
-    // attention for every (token, head) of the segment, split over threads
-    const int64_t work = int64_t(seg.len) * Hq;
+    // attention for every (token, KV head) of the segment, split over threads:
+    // the query heads sharing a KV head go together (each K/V row is read
+    // once for them), round robin over the threads (a later token attends to
+    // more keys; contiguous ranges would leave the last thread most of it).
+    const int group = Hq / Hkv;
+    const int64_t work = int64_t(seg.len) * Hkv;
     const float scale = 1.0f / std::sqrt(float(D));
     const size_t score_stride = ws.scores.size() / size_t(pool.size());
     pool.run([&](int ith, int nth) {
       float* scores = ws.scores.data() + size_t(ith) * score_stride;
-      // Round robin over (token, head): a later token attends to more keys,
-      // so contiguous ranges would leave the last thread most of the work.
       for (int64_t w = ith; w < work; w += nth) {
-        const int i = int(w / Hq), hh = int(w % Hq);
+        const int i = int(w / Hkv), g = int(w % Hkv);
         const int t = seg.start + i;
         KvRows rows{kv.k, kv.v, kv.f16};
         attention_one(ws.q.data() + t * qd, Hq, Hkv, D, rows, seg.pos0 + i + 1, scale, ws.attn.data() + t * qd, scores,
-                      hh, hh + 1);
+                      g * group, (g + 1) * group);
       }
     });
   }

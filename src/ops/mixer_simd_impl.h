@@ -201,55 +201,148 @@ void conv1d_simd(const Conv1dArgs& a, int64_t c_begin, int64_t c_end) {
 }
 
 // ---------------------------------------------------------------------------
-// One query token against the KV cache: vectors along head_dim. Scores, the
-// softmax (max-subtracted, sum in double) and the weighted sum of V rows as in
-// attention_one_ref; only the dot products' summation order differs.
+// One query token against the KV cache, vectors along head_dim.
 
 inline V load_kv(const void* base, int64_t idx, bool f16) {
   return f16 ? Vec::load_f16(static_cast<const uint16_t*>(base) + idx) : Vec::load(static_cast<const float*>(base) + idx);
 }
 
-inline float dot_kv(const float* q, const void* k, int64_t base, int n, bool f16) {
-  V c0 = Vec::zero(), c1 = Vec::zero();
-  int d = 0;
-  for (; d + 2 * W <= n; d += 2 * W) {
-    c0 = Vec::fmadd(Vec::load(q + d), load_kv(k, base + d, f16), c0);
-    c1 = Vec::fmadd(Vec::load(q + d + W), load_kv(k, base + d + W, f16), c1);
-  }
-  for (; d < n; d += W) c0 = Vec::fmadd(Vec::load(q + d), load_kv(k, base + d, f16), c0);
-  return Vec::hsum(Vec::add(c0, c1));
-}
+// Flash-style: up to 4 query heads that share a KV head together, keys in
+// blocks of kKeyBlock with an online softmax (a running max and sum per head;
+// the accumulated output is rescaled when the max grows), so that each K and
+// V row is converted and read once per group instead of once per head, and no
+// score array as long as the context is needed. Differs from the two-pass
+// reference only in rounding (the softmax normaliser is applied at the end).
+void exp_shifted_simd(float* x, int64_t n, float shift);
 
-// out[d0 .. d0 + NB*W) = sum_s scores[s] * inv * V_s, accumulated in registers.
-template <int NB>
-void weighted_v(const float* scores, float inv, const KvRows& kv, int64_t row, int64_t off, int64_t n_kv, float* out) {
-  V acc[NB];
-  for (int b = 0; b < NB; ++b) acc[b] = Vec::zero();
-  for (int64_t s = 0; s < n_kv; ++s) {
-    const V w = Vec::set1(scores[s] * inv);
-    const int64_t base = s * row + off;
-    for (int b = 0; b < NB; ++b) acc[b] = Vec::fmadd(w, load_kv(kv.v, base + b * W, kv.f16), acc[b]);
+constexpr int kKeyBlock = 64;
+constexpr int kMaxHeadDim = 512;
+
+template <int NG>
+void attention_group(const float* const* qh, const KvRows& kv, int64_t row, int64_t off, int D, int64_t n_kv,
+                     float scale, float* const* oh) {
+  alignas(64) float acc[NG][kMaxHeadDim];
+  alignas(64) float p[NG][kKeyBlock];
+  float mx[NG];
+  double sum[NG];
+  for (int h = 0; h < NG; ++h) {
+    mx[h] = -INFINITY;
+    sum[h] = 0.0;
+    std::fill_n(acc[h], D, 0.0f);
   }
-  for (int b = 0; b < NB; ++b) Vec::store(out + b * W, acc[b]);
+  for (int64_t s0 = 0; s0 < n_kv; s0 += kKeyBlock) {
+    const int nb = int(std::min<int64_t>(kKeyBlock, n_kv - s0));
+    // scores of the block: two keys at a time, one chain per (key, head)
+    int i = 0;
+    for (; i + 2 <= nb; i += 2) {
+      V c[2][NG];
+      for (int k2 = 0; k2 < 2; ++k2)
+        for (int h = 0; h < NG; ++h) c[k2][h] = Vec::zero();
+      const int64_t b0 = (s0 + i) * row + off, b1 = b0 + row;
+      for (int d = 0; d < D; d += W) {
+        const V k0 = load_kv(kv.k, b0 + d, kv.f16), k1 = load_kv(kv.k, b1 + d, kv.f16);
+        for (int h = 0; h < NG; ++h) {
+          const V qv = Vec::load(qh[h] + d);
+          c[0][h] = Vec::fmadd(qv, k0, c[0][h]);
+          c[1][h] = Vec::fmadd(qv, k1, c[1][h]);
+        }
+      }
+      for (int h = 0; h < NG; ++h) {
+        p[h][i] = Vec::hsum(c[0][h]) * scale;
+        p[h][i + 1] = Vec::hsum(c[1][h]) * scale;
+      }
+    }
+    for (; i < nb; ++i) {
+      V c[NG];
+      for (int h = 0; h < NG; ++h) c[h] = Vec::zero();
+      const int64_t b0 = (s0 + i) * row + off;
+      for (int d = 0; d < D; d += W) {
+        const V k0 = load_kv(kv.k, b0 + d, kv.f16);
+        for (int h = 0; h < NG; ++h) c[h] = Vec::fmadd(Vec::load(qh[h] + d), k0, c[h]);
+      }
+      for (int h = 0; h < NG; ++h) p[h][i] = Vec::hsum(c[h]) * scale;
+    }
+    // online softmax: new max, rescale what was accumulated, exponentiate
+    for (int h = 0; h < NG; ++h) {
+      float bm = mx[h];
+      for (int j = 0; j < nb; ++j) bm = std::max(bm, p[h][j]);
+      if (bm > mx[h] && sum[h] > 0.0) {
+        const float corr = exp_fast(mx[h] - bm);
+        sum[h] *= corr;
+        const V vc = Vec::set1(corr);
+        for (int d = 0; d < D; d += W) Vec::store(acc[h] + d, Vec::mul(vc, Vec::load(acc[h] + d)));
+      }
+      mx[h] = bm;
+      exp_shifted_simd(p[h], nb, bm);
+      double bs = 0.0;
+      for (int j = 0; j < nb; ++j) bs += p[h][j];
+      sum[h] += bs;
+    }
+    // acc_h += sum_j p[h][j] * V_j, 2*W columns at a time in registers
+    int d = 0;
+    for (; d + 2 * W <= D; d += 2 * W) {
+      V a0[NG], a1[NG];
+      for (int h = 0; h < NG; ++h) {
+        a0[h] = Vec::load(acc[h] + d);
+        a1[h] = Vec::load(acc[h] + d + W);
+      }
+      for (int j = 0; j < nb; ++j) {
+        const int64_t base = (s0 + j) * row + off + d;
+        const V v0 = load_kv(kv.v, base, kv.f16), v1 = load_kv(kv.v, base + W, kv.f16);
+        for (int h = 0; h < NG; ++h) {
+          const V w = Vec::set1(p[h][j]);
+          a0[h] = Vec::fmadd(w, v0, a0[h]);
+          a1[h] = Vec::fmadd(w, v1, a1[h]);
+        }
+      }
+      for (int h = 0; h < NG; ++h) {
+        Vec::store(acc[h] + d, a0[h]);
+        Vec::store(acc[h] + d + W, a1[h]);
+      }
+    }
+    for (; d < D; d += W) {
+      V a0[NG];
+      for (int h = 0; h < NG; ++h) a0[h] = Vec::load(acc[h] + d);
+      for (int j = 0; j < nb; ++j) {
+        const V v0 = load_kv(kv.v, (s0 + j) * row + off + d, kv.f16);
+        for (int h = 0; h < NG; ++h) a0[h] = Vec::fmadd(Vec::set1(p[h][j]), v0, a0[h]);
+      }
+      for (int h = 0; h < NG; ++h) Vec::store(acc[h] + d, a0[h]);
+    }
+  }
+  for (int h = 0; h < NG; ++h) {
+    const V inv = Vec::set1(float(1.0 / sum[h]));
+    for (int d = 0; d < D; d += W) Vec::store(oh[h] + d, Vec::mul(inv, Vec::load(acc[h] + d)));
+  }
 }
 
 void attention_simd(const float* q, int n_heads, int n_kv_heads, int head_dim, const KvRows& kv, int64_t n_kv,
                     float scale, float* out, float* scores, int h_begin, int h_end) {
-  if (head_dim % W != 0) {
+  if (head_dim % W != 0 || head_dim > kMaxHeadDim || n_kv <= 0) {
     attention_one_ref(q, n_heads, n_kv_heads, head_dim, kv, n_kv, scale, out, scores, h_begin, h_end);
     return;
   }
   const int group = n_heads / n_kv_heads;
   const int64_t row = int64_t(n_kv_heads) * head_dim;
-  for (int h = h_begin; h < h_end; ++h) {
-    const int64_t off = int64_t(h / group) * head_dim;
-    const float* qh = q + int64_t(h) * head_dim;
-    for (int64_t s = 0; s < n_kv; ++s) scores[s] = dot_kv(qh, kv.k, s * row + off, head_dim, kv.f16) * scale;
-    const float inv = softmax_exp(scores, n_kv);
-    float* oh = out + int64_t(h) * head_dim;
-    int d = 0;
-    for (; d + 4 * W <= head_dim; d += 4 * W) weighted_v<4>(scores, inv, kv, row, off + d, n_kv, oh + d);
-    for (; d < head_dim; d += W) weighted_v<1>(scores, inv, kv, row, off + d, n_kv, oh + d);
+  int h = h_begin;
+  while (h < h_end) {
+    // the heads from h on that share h's KV head, at most 4
+    const int g = h / group;
+    const int ng = std::min({h_end, (g + 1) * group, h + 4}) - h;
+    const float* qh[4];
+    float* oh[4];
+    for (int i = 0; i < ng; ++i) {
+      qh[i] = q + int64_t(h + i) * head_dim;
+      oh[i] = out + int64_t(h + i) * head_dim;
+    }
+    const int64_t off = int64_t(g) * head_dim;
+    switch (ng) {
+      case 1: attention_group<1>(qh, kv, row, off, head_dim, n_kv, scale, oh); break;
+      case 2: attention_group<2>(qh, kv, row, off, head_dim, n_kv, scale, oh); break;
+      case 3: attention_group<3>(qh, kv, row, off, head_dim, n_kv, scale, oh); break;
+      default: attention_group<4>(qh, kv, row, off, head_dim, n_kv, scale, oh); break;
+    }
+    h += ng;
   }
 }
 

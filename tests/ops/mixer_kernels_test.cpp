@@ -218,10 +218,12 @@ TEST(MixerKernels, AttentionMatchesReference) {
   for (const MixerKernels* k : simd_sets())
     for (bool f16 : {true, false})
       for (int head_dim : {256, 32, 24})
-        for (int64_t n_kv : {1, 3, 130}) {
+        for (int64_t n_kv : {1, 3, 63, 64, 65, 130, 1000, 5000}) {
           SCOPED_TRACE(std::string(k->name) + (f16 ? " f16" : " f32") + " D=" + std::to_string(head_dim) +
                        " n_kv=" + std::to_string(n_kv));
-          const int n_heads = 4, n_kv_heads = 2;
+          // 6 query heads on 2 KV heads: groups of 3, heads 1..5 give a group
+          // cut by the range (1..2) and a whole one (3..5)
+          const int n_heads = 6, n_kv_heads = 2;
           const int64_t row = int64_t(n_kv_heads) * head_dim;
           const std::vector<float> q = random_vec(rng, size_t(n_heads) * head_dim, -1, 1);
           std::vector<float> kf = random_vec(rng, size_t(n_kv * row), -1, 1), vf = random_vec(rng, size_t(n_kv * row), -1, 1);
@@ -243,7 +245,9 @@ TEST(MixerKernels, AttentionMatchesReference) {
           k->attention(q.data(), n_heads, n_kv_heads, head_dim, kv, n_kv, scale, got.data(), scores.data(), 1, n_heads);
           for (int d = 0; d < head_dim; ++d) EXPECT_EQ(got[size_t(d)], 0.0f);
           std::copy(want.begin(), want.begin() + head_dim, got.begin());
-          EXPECT_LT(rel_diff(got, want), 2e-6);
+          // Both sides sum thousands of float terms in different orders
+          // (flash: online softmax, key blocks): the 1e-5 from 1000 keys on.
+          EXPECT_LT(rel_diff(got, want), n_kv >= 1000 ? 1e-5 : 2e-6);
         }
 }
 
