@@ -2,9 +2,27 @@
 
 namespace dllm {
 
+namespace {
+
+// Sum of squares in double, in four interleaved partial sums (fixed order, so
+// the same bits on every machine; the compiler can keep them in vectors).
+double sum_squares(const float* x, int64_t n) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += double(x[i]) * double(x[i]);
+    s1 += double(x[i + 1]) * double(x[i + 1]);
+    s2 += double(x[i + 2]) * double(x[i + 2]);
+    s3 += double(x[i + 3]) * double(x[i + 3]);
+  }
+  for (; i < n; ++i) s0 += double(x[i]) * double(x[i]);
+  return (s0 + s1) + (s2 + s3);
+}
+
+}  // namespace
+
 void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += double(x[i]) * double(x[i]);
+  const double sum = sum_squares(x, n);
   const float mean = float(sum / double(n));
   const float scale = 1.0f / std::sqrt(mean + eps);
   if (w) {
@@ -19,8 +37,7 @@ void rms_norm_rows(const float* x, const float* w, float* y, int64_t rows, int64
 }
 
 void l2_norm(const float* x, float* y, int64_t n, float eps) {
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += double(x[i]) * double(x[i]);
+  const double sum = sum_squares(x, n);
   const float norm = std::sqrt(float(sum));
   const float scale = 1.0f / (norm > eps ? norm : eps);
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale;
