@@ -85,7 +85,8 @@ Engine::~Engine() { shutdown(); }
 void Engine::submit(const std::shared_ptr<Job>& job) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) throw ApiError(503, "the server is shutting down");
-  if (queue_.size() >= opt_.max_queue)
+  // Requests beyond the idle slots wait; beyond --max-queue of those, 503.
+  if (queue_.size() + size_t(busy_) >= size_t(opt_.n_slots) + opt_.max_queue)
     throw ApiError(503, "all " + std::to_string(opt_.n_slots) + " slots are busy and " +
                             std::to_string(queue_.size()) + " requests are waiting (--max-queue)");
   queue_.push_back(job);
@@ -185,8 +186,23 @@ void Engine::admit(std::unique_lock<std::mutex>& lock) {
     lock.lock();
     if (slot < 0) break;
     queue_.pop_front();
+    ++busy_;
     lock.unlock();
-    start(*slots_[size_t(slot)], job, why);
+    Slot& s = *slots_[size_t(slot)];
+    try {
+      start(s, job, why);
+    } catch (const std::exception& e) {
+      deltallm_seq_clear(ctx_, s.id);
+      s.tokens.clear();
+      pool_.drop_after(s.id, -1);
+      if (s.job) {
+        finish(s, "", e.what());
+      } else {
+        job->finish("", e.what(), Usage{});
+        std::lock_guard<std::mutex> relock(mu_);
+        --busy_;
+      }
+    }
     lock.lock();
   }
   metrics_.queue_length.store(int64_t(queue_.size()));
@@ -470,6 +486,8 @@ void Engine::finish(Slot& s, const std::string& reason, const std::string& error
   s.detok.reset();
   s.prefilling = false;
   s.last_used = ++tick_;
+  std::lock_guard<std::mutex> lock(mu_);
+  --busy_;
 }
 
 void Engine::log_request(const Slot& s, double seconds) {

@@ -75,10 +75,11 @@ class Engine {
   uint64_t tick_ = 0;
   uint64_t next_id_ = 0;
 
-  mutable std::mutex mu_;  // guards queue_, stopping_, published_
+  mutable std::mutex mu_;  // guards queue_, stopping_, busy_, published_
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;
   bool stopping_ = false;
+  int busy_ = 0;              // slots running a request
   nlohmann::json published_;  // slots_json() answer, refreshed each step
   std::thread thread_;
 };
