@@ -115,6 +115,7 @@ int serve_main(int argc, char** argv) {
   }
   st.api_key = api_key;
   st.cors_origin = cors;
+  st.verbose = verbose;
   if (!kwargs_text.empty()) {
     st.kwargs_defaults = nlohmann::json::parse(kwargs_text, nullptr, false);
     if (!st.kwargs_defaults.is_object()) fail("--chat-template-kwargs must be a JSON object");
@@ -151,11 +152,6 @@ int serve_main(int argc, char** argv) {
   svr.set_read_timeout(600);
   svr.set_write_timeout(600);
   serve::install_routes(svr, st);
-  if (verbose) {
-    svr.set_logger([&st](const httplib::Request& req, const httplib::Response& res) {
-      std::fprintf(stderr, "http: %s %s -> %d\n", req.method.c_str(), req.path.c_str(), res.status);
-    });
-  }
   int bound = port;
   if (port == 0) bound = svr.bind_to_any_port(host);
   else if (!svr.bind_to_port(host, port)) bound = -1;

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 #include "api_util.h"
@@ -255,6 +256,7 @@ void install_routes(httplib::Server& svr, ServerState& st) {
     for (const char* k : known)
       if (req.path == k) path = k;
     st.metrics.count_request(path, res.status);
+    if (st.verbose) std::fprintf(stderr, "http: %s %s -> %d\n", req.method.c_str(), req.path.c_str(), res.status);
   });
 
   svr.Get("/", [](const Request&, Response& res) {

@@ -23,6 +23,7 @@ struct ServerState {
   std::string alias;                 // the model id
   std::string api_key;               // "" : no key needed
   std::string cors_origin;           // "" : no CORS headers
+  bool verbose = false;              // log every HTTP request to stderr
   std::atomic<bool> ready{false};    // false while loading: /health says 503
   const deltallm_model* model = nullptr;
   Engine* engine = nullptr;
