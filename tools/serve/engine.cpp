@@ -479,7 +479,7 @@ void Engine::finish(Slot& s, const std::string& reason, const std::string& error
     const double gen = std::chrono::duration<double>(Clock::now() - s.first_token).count();
     if (gen > 0) metrics_.tokens_per_s.observe(double(s.generated - 1) / gen);
   }
-  log_request(s, secs);
+  log_request(s, secs, error.empty() ? reason : "error");
   s.job->finish(reason, error, u);
   s.job.reset();
   s.sampler.reset();
@@ -490,17 +490,18 @@ void Engine::finish(Slot& s, const std::string& reason, const std::string& error
   --busy_;
 }
 
-void Engine::log_request(const Slot& s, double seconds) {
+void Engine::log_request(const Slot& s, double seconds, const std::string& end) {
   const int64_t P = int64_t(s.job->prompt.tokens.size());
   if (opt_.log_json) {
     nlohmann::json j = {{"event", "request"},       {"id", s.request_id},      {"slot", s.id},
                         {"prompt_tokens", P},       {"reused", s.reused},      {"evaluated", P - s.reused},
-                        {"generated", s.generated}, {"cache", s.reuse_note},   {"seconds", seconds}};
+                        {"generated", s.generated}, {"cache", s.reuse_note},   {"seconds", seconds},
+                        {"finish", end}};
     std::fprintf(stderr, "%s\n", j.dump().c_str());
   } else {
-    std::fprintf(stderr, "request %llu: slot %d, prompt %lld tokens, %s, evaluated %lld, generated %lld, %.3f s\n",
+    std::fprintf(stderr, "request %llu: slot %d, prompt %lld tokens, %s, evaluated %lld, generated %lld, %.3f s, %s\n",
                  (unsigned long long)s.request_id, s.id, (long long)P, s.reuse_note.c_str(), (long long)(P - s.reused),
-                 (long long)s.generated, seconds);
+                 (long long)s.generated, seconds, end.c_str());
   }
 }
 

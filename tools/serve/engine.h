@@ -62,7 +62,7 @@ class Engine {
   void finish(Slot& s, const std::string& reason, const std::string& error = {});
   void take_checkpoint(Slot& s);
   void publish();
-  void log_request(const Slot& s, double seconds);
+  void log_request(const Slot& s, double seconds, const std::string& end);
 
   const deltallm_model* model_;
   deltallm_context* ctx_;

@@ -8,6 +8,7 @@
 
 #include "api_util.h"
 #include "serve/api_error.h"
+#include "serve/connection_probe.h"
 #include "serve/reasoning.h"
 
 namespace dllm::serve {
@@ -83,7 +84,7 @@ std::atomic<uint64_t> g_request_counter{0};
 enum class Kind { Chat, Completion };
 
 // Runs a job to its end (non-streamed) or streams it as Server-Sent Events.
-void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, Response& res) {
+void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request& req, Response& res) {
   if (job->prompt.tokens.empty()) throw ApiError(400, "the prompt is empty", kind == Kind::Chat ? "messages" : "prompt");
   const int64_t P = int64_t(job->prompt.tokens.size());
   if (P >= st.n_ctx)
@@ -94,13 +95,19 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, Response& res
   const std::string id = (kind == Kind::Chat ? "chatcmpl-" : "cmpl-") + std::to_string(++g_request_counter);
   const int64_t created = int64_t(std::time(nullptr));
   const bool want_lp = job->params.top_logprobs >= 0;
+  // A client that goes away frees its slot: found by peeking at its socket while waiting.
+  auto probe = std::make_shared<ConnectionProbe>(req.remote_addr, req.remote_port, req.local_port);
 
   if (!job->params.stream) {
     std::string text;
     std::vector<TokenLogprob> lps;
     Job::Update u;
     do {
-      u = job->take(std::chrono::milliseconds(1000));
+      u = job->take(std::chrono::milliseconds(200));
+      if (!u.done && probe->closed()) {
+        job->cancel();
+        throw ApiError(499, "the client closed the connection");
+      }
       text += u.text;
       lps.insert(lps.end(), u.logprobs.begin(), u.logprobs.end());
     } while (!u.done);
@@ -155,6 +162,7 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, Response& res
           if (!sse(sink, chunk(d))) return job->cancel(), false;
         }
         Job::Update u = job->take(std::chrono::milliseconds(200));
+        if (!u.done && u.text.empty() && probe->closed()) return job->cancel(), false;
         std::string reasoning, content;
         if (kind == Kind::Chat) {
           split->push(u.text, &reasoning, &content);
@@ -281,12 +289,12 @@ void install_routes(httplib::Server& svr, ServerState& st) {
   svr.Post("/v1/chat/completions", api(st, [&st](const Request& req, Response& res) {
              const ChatRequest r = parse_chat_request(parse_body(req.body), st.defaults, st.n_vocab, st.kwargs_defaults);
              Prompt p = build_chat_prompt(st.model, r, st.tmpl);
-             run_job(st, Kind::Chat, std::make_shared<Job>(std::move(p), r.gen), res);
+             run_job(st, Kind::Chat, std::make_shared<Job>(std::move(p), r.gen), req, res);
            }));
   svr.Post("/v1/completions", api(st, [&st](const Request& req, Response& res) {
              const CompletionRequest r = parse_completion_request(parse_body(req.body), st.defaults, st.n_vocab);
              Prompt p = build_completion_prompt(st.model, r);
-             run_job(st, Kind::Completion, std::make_shared<Job>(std::move(p), r.gen), res);
+             run_job(st, Kind::Completion, std::make_shared<Job>(std::move(p), r.gen), req, res);
            }));
   svr.Post("/tokenize", api(st, [&st](const Request& req, Response& res) {
              const json b = parse_body(req.body);

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -490,6 +491,20 @@ class Limits(unittest.TestCase):
             self.assertEqual(s.request("GET", "/slots")[2][0]["state"], "idle")
             self.assertLess(s.metric("deltallm_generated_tokens_total"), 50000)
             s.ok("/v1/chat/completions", chat("served now"))
+            # The same for a client of a non-streamed request that goes away while it waits.
+            before = s.metric("deltallm_generated_tokens_total")
+            c = s.conn()
+            c.request("POST", "/v1/chat/completions", body=json.dumps(dict(body, stream=False)),
+                      headers={"Content-Type": "application/json"})
+            while s.request("GET", "/slots")[2][0]["state"] == "idle" and time.time() < deadline:
+                time.sleep(0.02)
+            c.sock.shutdown(socket.SHUT_RDWR)
+            c.close()
+            while time.time() < deadline and s.request("GET", "/slots")[2][0]["state"] != "idle":
+                time.sleep(0.05)
+            self.assertEqual(s.request("GET", "/slots")[2][0]["state"], "idle")
+            self.assertLess(s.metric("deltallm_generated_tokens_total") - before, 50000)
+            self.assertIn("cancelled", s.log())
             # SIGTERM during a stream: it ends with an error event, the server exits 0.
             c = s.conn()
             c.request("POST", "/v1/chat/completions", body=json.dumps(body), headers={"Content-Type": "application/json"})
