@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -173,6 +174,8 @@ int serve_main(int argc, char** argv) {
         std::lock_guard<std::mutex> lock(engine_mu);
         if (engine_ptr) engine_ptr->shutdown();  // in-flight requests end with an error event
       }
+      // Let the HTTP threads deliver those events before the listener and connections close.
+      for (int i = 0; i < 100 && st.in_flight.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       svr.stop();
       return;
     }

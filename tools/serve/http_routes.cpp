@@ -92,6 +92,7 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request
                             std::to_string(st.n_ctx) + " (the last position is kept for a reply)",
                    kind == Kind::Chat ? "messages" : "prompt");
   st.engine->submit(job);  // 503 when the queue is full
+  ++st.in_flight;
   const std::string id = (kind == Kind::Chat ? "chatcmpl-" : "cmpl-") + std::to_string(++g_request_counter);
   const int64_t created = int64_t(std::time(nullptr));
   const bool want_lp = job->params.top_logprobs >= 0;
@@ -99,6 +100,10 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request
   auto probe = std::make_shared<ConnectionProbe>(req.remote_addr, req.remote_port, req.local_port);
 
   if (!job->params.stream) {
+    struct Done {
+      std::atomic<int>& n;
+      ~Done() { --n; }
+    } done{st.in_flight};
     std::string text;
     std::vector<TokenLogprob> lps;
     Job::Update u;
@@ -204,7 +209,10 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request
         sink.done();
         return true;
       },
-      [job](bool) { job->cancel(); });  // ends the job if the client went away (no-op when it finished)
+      [job, &st](bool) {
+        job->cancel();  // ends the job if the client went away (no-op when it finished)
+        --st.in_flight;
+      });
 }
 
 // Wraps a handler: ApiError -> its status, anything else -> 500; 503 while loading.

@@ -25,6 +25,7 @@ struct ServerState {
   std::string cors_origin;           // "" : no CORS headers
   bool verbose = false;              // log every HTTP request to stderr
   std::atomic<bool> ready{false};    // false while loading: /health says 503
+  std::atomic<int> in_flight{0};     // generation requests not yet answered (shutdown lets them end)
   const deltallm_model* model = nullptr;
   Engine* engine = nullptr;
   Metrics metrics;
