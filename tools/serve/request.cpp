@@ -1,5 +1,6 @@
 #include "serve/request.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "serve/api_error.h"
@@ -115,7 +116,32 @@ json normalise_content(const json& c, const std::string& field) {
 
 }  // namespace
 
+// Deepest nesting of arrays and objects in JSON text (strings skipped). The
+// JSON library copies and prints values recursively: a body of a million
+// brackets would overflow the stack, so such bodies are refused first.
+size_t nesting_depth(const std::string& text) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 json parse_body(const std::string& body) {
+  constexpr size_t kMaxDepth = 64;
+  if (nesting_depth(body) > kMaxDepth)
+    throw ApiError(400, "the request body nests arrays and objects deeper than " + std::to_string(kMaxDepth));
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded()) throw ApiError(400, "the request body is not valid JSON");
   if (!j.is_object()) throw ApiError(400, "the request body must be a JSON object");

@@ -253,6 +253,8 @@ class Endpoints(unittest.TestCase):
                 self.assertIn(text, err["message"])
         expect(400, None, raw="{not json", text="JSON")
         expect(400, None, raw="[1, 2]", text="object")
+        expect(400, None, raw='{"messages": [{"role": "user", "content": "x"}], "tools": ' + "[" * 30000 + "]" * 30000 + "}",
+               text="deeper")
         expect(400, {"messages": []}, "messages")
         expect(400, {}, "messages")
         expect(400, {"messages": "hi"}, "messages")
@@ -432,6 +434,53 @@ class Cache(unittest.TestCase):
         finally:
             q.stop()
             fresh.stop()
+
+
+class Cli(unittest.TestCase):
+    """--help explains every flag; bad flags and files are one error line and exit status 1."""
+
+    def run_cli(self, *args):
+        return subprocess.run([ARGS.bin, "serve"] + list(args), capture_output=True, text=True, timeout=600)
+
+    def test_help(self):
+        r = self.run_cli("--help")
+        self.assertEqual(r.returncode, 0)
+        for flag in ("--host", "--port", "--ctx-size", "--n-predict", "--parallel", "-np", "--threads", "--batch-size",
+                     "--alias", "--api-key", "--api-key-file", "--timeout", "--max-queue", "--max-body", "--cache-ram",
+                     "--checkpoint-every", "--slot-similarity", "--temp", "--top-k", "--top-p", "--min-p",
+                     "--repeat-penalty", "--seed", "--chat-template-file", "--chat-template-kwargs", "--cors-origin",
+                     "--log-format", "--verbose"):
+            self.assertIn(flag, r.stdout)
+
+    def test_errors(self):
+        for args, text in ((["-m", "/nonexistent.gguf", "--port", "0"], "nonexistent.gguf"),
+                           (["-m", ARGS.model, "--chat-template-kwargs", "[1]"], "--chat-template-kwargs"),
+                           (["-m", ARGS.model, "--log-format", "xml"], "log-format"),
+                           (["-m", ARGS.model, "-np", "0"], "parallel"),
+                           (["-m", ARGS.model, "--api-key-file", "/nonexistent.key"], "nonexistent.key")):
+            r = self.run_cli(*args)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertEqual(r.stdout, "")
+            last = r.stderr.strip().split("\n")[-1]
+            self.assertTrue(last.startswith("deltallm: error: "), r.stderr)
+            self.assertIn(text, last)
+
+    def test_json_log_and_cors(self):
+        s = Server("--log-format", "json", "--cors-origin", "http://example.test", "-np", "2")
+        try:
+            st, headers, _ = s.request("GET", "/v1/models")
+            self.assertEqual(headers.get("Access-Control-Allow-Origin"), "http://example.test")
+            st, headers, _ = s.request("OPTIONS", "/v1/chat/completions")
+            self.assertEqual(st, 204)
+            self.assertIn("POST", headers.get("Access-Control-Allow-Methods", ""))
+            s.ok("/v1/chat/completions", chat("log me"))
+            lines = [json.loads(l) for l in s.log().splitlines() if l.startswith("{")]
+            req = [l for l in lines if l.get("event") == "request"]
+            self.assertEqual(len(req), 1)
+            for k in ("slot", "prompt_tokens", "reused", "evaluated", "generated", "cache", "finish"):
+                self.assertIn(k, req[0])
+        finally:
+            s.stop()
 
 
 class Limits(unittest.TestCase):
