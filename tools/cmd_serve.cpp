@@ -157,7 +157,18 @@ int serve_main(int argc, char** argv) {
   if (port == 0) bound = svr.bind_to_any_port(host);
   else if (!svr.bind_to_port(host, port)) bound = -1;
   if (bound <= 0) fail("cannot listen on ", host, ":", port, " (in use, or not an address of this machine)");
-  std::thread listener([&svr] { svr.listen_after_bind(); });
+  std::atomic<bool> listener_done{false};
+  std::thread listener([&] {
+    svr.listen_after_bind();
+    listener_done.store(true);
+  });
+  // svr.stop() does nothing before the listener thread is running: repeat until it returned.
+  auto stop_listener = [&] {
+    while (!listener_done.load()) {
+      svr.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
 
   std::atomic<bool> stop_signals{false};
   std::atomic<int> got_signal{0};
@@ -176,13 +187,13 @@ int serve_main(int argc, char** argv) {
       }
       // Let the HTTP threads deliver those events before the listener and connections close.
       for (int i = 0; i < 100 && st.in_flight.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      svr.stop();
+      stop_listener();
       return;
     }
   });
   auto stop_all = [&] {
     stop_signals.store(true);
-    svr.stop();
+    stop_listener();
     if (listener.joinable()) listener.join();
     if (signal_thread.joinable()) signal_thread.join();
   };

@@ -440,7 +440,7 @@ class Cli(unittest.TestCase):
     """--help explains every flag; bad flags and files are one error line and exit status 1."""
 
     def run_cli(self, *args):
-        return subprocess.run([ARGS.bin, "serve"] + list(args), capture_output=True, text=True, timeout=600)
+        return subprocess.run([ARGS.bin, "serve"] + list(args), capture_output=True, text=True, timeout=300)
 
     def test_help(self):
         r = self.run_cli("--help")
