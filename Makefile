@@ -13,7 +13,7 @@ ABS_BUILD  := $(abspath $(BUILD))
 # machine's own, not Debian's; node/npm too.)
 DEB_PACKAGES := cmake ninja-build g++ make pkg-config git tmux \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev \
-  libpcre2-dev libutf8proc-dev python3 python3-numpy python3-jinja2 \
+  libpcre2-dev libutf8proc-dev libcpp-httplib-dev python3 python3-numpy python3-jinja2 \
   libclang-dev librust-bindgen-dev librust-cmake-dev
 
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -553,6 +553,39 @@ DELTALLM_API deltallm_status deltallm_seq_state_save_file(const deltallm_context
                                                           const char* path);
 DELTALLM_API deltallm_status deltallm_seq_state_load_file(deltallm_context* ctx, int32_t seq, const char* path);
 
+/* Prompt-cache checkpoints: the recurrent + conv state of one sequence at
+ * its current length, without the KV rows (those stay in the context). A
+ * checkpoint is small and of the same size at every length, so a server can
+ * keep several per conversation and go back to any of them: restoring one
+ * that was taken at length L onto a sequence that still holds at least L
+ * positions with the same first L tokens truncates the KV rows to L and puts
+ * the recurrent state back, bit-identical to having decoded only those L
+ * tokens. Whether the first L tokens are the same is the caller's business
+ * (the library does not keep tokens).
+ *
+ * Bytes of one checkpoint (the same for every sequence and length).
+ * Errors: INVALID_ARGUMENT. */
+DELTALLM_API deltallm_status deltallm_seq_checkpoint_size(const deltallm_context* ctx, size_t* size);
+
+/* Writes a checkpoint of sequence `seq` (tagged with the model and the
+ * length it was taken at) to buf; *len receives its size (buffer convention
+ * above, without a NUL). Errors: INVALID_ARGUMENT, BUFFER_TOO_SMALL. */
+DELTALLM_API deltallm_status deltallm_seq_checkpoint_save(const deltallm_context* ctx, int32_t seq, void* buf,
+                                                          size_t buf_size, size_t* len);
+
+/* The length (position count) a checkpoint was taken at.
+ * Errors: INVALID_ARGUMENT (NULL), FORMAT (not a checkpoint). */
+DELTALLM_API deltallm_status deltallm_seq_checkpoint_length(const void* buf, size_t size, int64_t* len);
+
+/* Truncates sequence `seq` to the checkpoint's length L (its KV rows [0, L)
+ * are kept) and restores the recurrent state from it; decoding continues at
+ * position L. A checkpoint of any sequence of any context over the same
+ * model works. Errors: INVALID_ARGUMENT (NULL, seq out of range, the
+ * sequence holds fewer than L positions), FORMAT (not a checkpoint, another
+ * model, wrong size); on error the sequence is unchanged. */
+DELTALLM_API deltallm_status deltallm_seq_checkpoint_restore(deltallm_context* ctx, int32_t seq, const void* buf,
+                                                             size_t size);
+
 /* ========================================================================
  * Sampling (kernels.md §7.1: logit bias -> penalties -> top_k -> top_p ->
  * min_p -> temperature -> dist; temp 0: greedy; temp < 0: the top token).

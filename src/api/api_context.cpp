@@ -403,4 +403,84 @@ deltallm_status deltallm_seq_state_load_file(deltallm_context* ctx, int32_t seq,
   });
 }
 
+// Checkpoint layout: a 32-byte header (magic[8], version u32, reserved u32,
+// model fingerprint u64, length u64), then the recurrent + conv floats.
+namespace {
+constexpr char kCkptMagic[8] = {'D', 'L', 'L', 'M', 'C', 'K', 'P', 'T'};
+constexpr uint32_t kCkptVersion = 1;
+constexpr size_t kCkptHeader = 32;
+
+int64_t checkpoint_header(const uint8_t* data, size_t size, uint64_t* fingerprint) {
+  if (size < kCkptHeader || std::memcmp(data, kCkptMagic, 8) != 0)
+    raise(DELTALLM_ERR_FORMAT, "not a deltallm sequence checkpoint");
+  uint32_t version;
+  uint64_t len;
+  std::memcpy(&version, data + 8, 4);
+  std::memcpy(fingerprint, data + 16, 8);
+  std::memcpy(&len, data + 24, 8);
+  if (version != kCkptVersion) raise(DELTALLM_ERR_FORMAT, "checkpoint format version ", version, " is not supported");
+  if (len > (uint64_t(1) << 40)) raise(DELTALLM_ERR_FORMAT, "checkpoint length ", len, " is not plausible");
+  return int64_t(len);
+}
+}  // namespace
+
+deltallm_status deltallm_seq_checkpoint_size(const deltallm_context* ctx, size_t* size) {
+  return guard("deltallm_seq_checkpoint_size", DELTALLM_ERR_INVALID_ARGUMENT, [&] {
+    const Context& c = ctx_ref(ctx);
+    require(size, "size");
+    *size = kCkptHeader + c.recurrent_state_bytes();
+  });
+}
+
+deltallm_status deltallm_seq_checkpoint_save(const deltallm_context* ctx, int32_t seq, void* buf, size_t buf_size,
+                                             size_t* len) {
+  return guard("deltallm_seq_checkpoint_save", DELTALLM_ERR_INVALID_ARGUMENT, [&] {
+    const Context& c = ctx_ref(ctx);
+    require(len, "len");
+    check_seq(c, seq);
+    const size_t need = kCkptHeader + c.recurrent_state_bytes();
+    *len = need;
+    if (!buf || buf_size < need)
+      raise(DELTALLM_ERR_BUFFER_TOO_SMALL, "the checkpoint needs ", need, " bytes, the buffer has ", buf_size);
+    // Written in place: a server takes these in its token loop.
+    uint8_t* out = static_cast<uint8_t*>(buf);
+    const uint32_t reserved = 0;
+    const uint64_t length = uint64_t(c.seq_len(seq));
+    std::memcpy(out, kCkptMagic, 8);
+    std::memcpy(out + 8, &kCkptVersion, 4);
+    std::memcpy(out + 12, &reserved, 4);
+    std::memcpy(out + 16, &ctx->model->fingerprint, 8);
+    std::memcpy(out + 24, &length, 8);
+    c.seq_save_recurrent(seq, out + kCkptHeader);
+  });
+}
+
+deltallm_status deltallm_seq_checkpoint_length(const void* buf, size_t size, int64_t* len) {
+  return guard("deltallm_seq_checkpoint_length", DELTALLM_ERR_FORMAT, [&] {
+    require(buf, "buf");
+    require(len, "len");
+    uint64_t fp;
+    *len = checkpoint_header(static_cast<const uint8_t*>(buf), size, &fp);
+  });
+}
+
+deltallm_status deltallm_seq_checkpoint_restore(deltallm_context* ctx, int32_t seq, const void* buf, size_t size) {
+  return guard("deltallm_seq_checkpoint_restore", DELTALLM_ERR_FORMAT, [&] {
+    Context& c = ctx_ref(ctx);
+    require(buf, "buf");
+    check_seq(c, seq);
+    const uint8_t* data = static_cast<const uint8_t*>(buf);
+    uint64_t fp;
+    const int64_t len = checkpoint_header(data, size, &fp);
+    if (fp != ctx->model->fingerprint) raise(DELTALLM_ERR_FORMAT, "the checkpoint was taken from another model");
+    if (size != kCkptHeader + c.recurrent_state_bytes())
+      raise(DELTALLM_ERR_FORMAT, "the checkpoint is ", size, " bytes, this model's are ",
+            kCkptHeader + c.recurrent_state_bytes());
+    if (len > c.seq_len(seq))
+      raise(DELTALLM_ERR_INVALID_ARGUMENT, "the checkpoint was taken at length ", len, ", sequence ", seq,
+            " holds only ", c.seq_len(seq), " positions (its KV rows must still be there)");
+    c.seq_restore_recurrent(seq, data + kCkptHeader, len);
+  });
+}
+
 }  // extern "C"

@@ -101,6 +101,10 @@ class Context::Memory : public SequenceMemory {
       p += kv_bytes;
     }
   }
+  // The recurrent + conv floats of one sequence alone (a prompt-cache checkpoint).
+  size_t recurrent_size() const { return size_t(n_rec_) * size_t(conv_floats_ + ssm_floats_) * sizeof(float); }
+  void save_recurrent(int seq, uint8_t* out) const { std::memcpy(out, rec_[seq].data(), recurrent_size()); }
+  void load_recurrent(int seq, const uint8_t* in) { std::memcpy(rec_[seq].data(), in, recurrent_size()); }
   size_t state_size(int64_t len) const {
     return size_t(n_rec_) * size_t(conv_floats_ + ssm_floats_) * sizeof(float) +
            size_t(n_att_) * 2 * size_t(len) * size_t(kv_row_) * elem_;
@@ -264,6 +268,22 @@ void Context::seq_restore(int seq, const uint8_t* data, size_t size) {
   mem_->load(seq, data + 8, int64_t(len));
   seq_len_[seq] = int64_t(len);
   ckpt_n_[seq] = 0;
+}
+
+size_t Context::recurrent_state_bytes() const { return mem_->recurrent_size(); }
+
+void Context::seq_save_recurrent(int seq, uint8_t* out) const {
+  check_seq(seq, "seq_save_recurrent");
+  mem_->save_recurrent(seq, out);
+}
+
+void Context::seq_restore_recurrent(int seq, const uint8_t* data, int64_t len) {
+  check_seq(seq, "seq_restore_recurrent");
+  if (len < 0 || len > seq_len_[seq])
+    fail("seq_restore_recurrent: sequence ", seq, " holds ", seq_len_[seq], " positions, cannot go back to ", len);
+  mem_->load_recurrent(seq, data);
+  seq_len_[seq] = len;  // KV rows [0, len) stay; later rows are dead (overwritten by the next decode)
+  ckpt_n_[seq] = 0;     // rollback checkpoints belonged to the dropped tokens
 }
 
 void Context::set_abort(AbortFn fn, void* user_data) {

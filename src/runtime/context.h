@@ -73,6 +73,14 @@ class Context {
   std::vector<uint8_t> seq_state(int seq) const;
   void seq_restore(int seq, const std::vector<uint8_t>& state);
   void seq_restore(int seq, const uint8_t* data, size_t size);
+  // Prompt-cache checkpoints: the recurrent + conv state of one sequence
+  // alone (recurrent_state_bytes() bytes, no KV rows). Restoring one taken
+  // at length len keeps the KV rows [0, len) (len <= the current length) and
+  // drops the rest: the sequence is then as it was when the checkpoint was
+  // taken, provided its first len tokens are the same ones.
+  size_t recurrent_state_bytes() const;
+  void seq_save_recurrent(int seq, uint8_t* out) const;
+  void seq_restore_recurrent(int seq, const uint8_t* data, int64_t len);
   // Shortens a sequence to its first `len` positions. Attention rows need
   // nothing; the recurrent state is taken from the checkpoints of the last
   // batch, so len must lie in rollback_range(seq) (or be 0: cleared, or the

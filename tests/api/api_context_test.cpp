@@ -235,6 +235,70 @@ TEST(CApi, SnapshotRestoredIntoAnotherSequenceContinuesExactly) {
   EXPECT_EQ(deltallm_seq_state_save_file(c2.c, 0, "/nonexistent-dir/x.state"), DELTALLM_ERR_IO);
 }
 
+// Prompt-cache checkpoints: taken at two lengths of a prompt, restored after
+// the sequence moved on (and into another sequence holding the same tokens),
+// decoding continues exactly as a fresh evaluation of the same tokens in the
+// same batches would; bad checkpoints change nothing.
+TEST(CApi, CheckpointRestoreTruncatesAndContinuesExactly) {
+  for (const char* arch : {"qwen35", "qwen3next"}) {
+    SCOPED_TRACE(arch);
+    ModelHandle mh(test::tiny_model(arch));
+    ASSERT_NE(mh.m, nullptr);
+    const int32_t V = n_vocab(mh.m);
+    CtxHandle c(mh.m, params(2));
+    const std::vector<int32_t> p = prompt_ids(40, 9);
+    const std::vector<int32_t> a(p.begin(), p.begin() + 24), b(p.begin() + 24, p.end());
+    size_t size = 0, len = 0;
+    ASSERT_OK(deltallm_seq_checkpoint_size(c.c, &size));
+    EXPECT_EQ(deltallm_seq_checkpoint_save(c.c, 0, nullptr, 0, &len), DELTALLM_ERR_BUFFER_TOO_SMALL);
+    EXPECT_EQ(len, size);
+    std::vector<uint8_t> at24(size), at40(size);
+    ASSERT_OK(decode(c.c, a, 0));
+    ASSERT_OK(deltallm_seq_checkpoint_save(c.c, 0, at24.data(), at24.size(), &len));
+    ASSERT_OK(decode(c.c, b, 0));
+    ASSERT_OK(deltallm_seq_checkpoint_save(c.c, 0, at40.data(), at40.size(), &len));
+    int64_t l = 0;
+    ASSERT_OK(deltallm_seq_checkpoint_length(at24.data(), at24.size(), &l));
+    EXPECT_EQ(l, 24);
+    // Move on with other tokens, then go back to 24 and take the b branch again.
+    ASSERT_OK(decode(c.c, {5, 6, 7}, 0));
+    ASSERT_OK(deltallm_seq_checkpoint_restore(c.c, 0, at24.data(), at24.size()));
+    ASSERT_OK(deltallm_seq_length(c.c, 0, &l));
+    EXPECT_EQ(l, 24);
+    ASSERT_OK(decode(c.c, b, 0));
+    const std::vector<float> again = last_logits(c.c, V);
+    // Fresh: the same tokens in the same batches in a new context.
+    CtxHandle f(mh.m, params(1));
+    ASSERT_OK(decode(f.c, a, 0));
+    ASSERT_OK(decode(f.c, b, 0));
+    EXPECT_EQ(again, last_logits(f.c, V));
+    // Back to 40 from a longer sequence, then one more token each.
+    ASSERT_OK(decode(c.c, {8, 9}, 0));
+    ASSERT_OK(deltallm_seq_checkpoint_restore(c.c, 0, at40.data(), at40.size()));
+    ASSERT_OK(decode(c.c, {77}, 0));
+    ASSERT_OK(decode(f.c, {77}, 0));
+    EXPECT_EQ(last_logits(c.c, V), last_logits(f.c, V));
+    // Errors change nothing: a sequence too short, bad bytes, another model.
+    ASSERT_OK(decode(c.c, {1, 2, 3}, 1));
+    EXPECT_EQ(deltallm_seq_checkpoint_restore(c.c, 1, at24.data(), at24.size()), DELTALLM_ERR_INVALID_ARGUMENT);
+    ASSERT_OK(deltallm_seq_length(c.c, 1, &l));
+    EXPECT_EQ(l, 3);
+    std::vector<uint8_t> bad = at24;
+    bad[0] ^= 1;
+    EXPECT_EQ(deltallm_seq_checkpoint_restore(c.c, 0, bad.data(), bad.size()), DELTALLM_ERR_FORMAT);
+    EXPECT_EQ(deltallm_seq_checkpoint_length(bad.data(), bad.size(), &l), DELTALLM_ERR_FORMAT);
+    EXPECT_EQ(deltallm_seq_checkpoint_restore(c.c, 0, at24.data(), at24.size() - 1), DELTALLM_ERR_FORMAT);
+    EXPECT_EQ(deltallm_seq_checkpoint_restore(c.c, 2, at24.data(), at24.size()), DELTALLM_ERR_INVALID_ARGUMENT);
+    ASSERT_OK(deltallm_seq_length(c.c, 0, &l));
+    EXPECT_EQ(l, 41);
+    ModelHandle other(test::tiny_model(arch, 2));
+    CtxHandle co(other.m, params());
+    ASSERT_OK(decode(co.c, a, 0));
+    EXPECT_EQ(deltallm_seq_checkpoint_restore(co.c, 0, at24.data(), at24.size()), DELTALLM_ERR_FORMAT);
+    EXPECT_NE(std::string(deltallm_last_error()).find("another model"), std::string::npos);
+  }
+}
+
 struct AbortCounter {
   int calls = 0;
   int abort_at = 0;  // abort on this call (1-based); 0 = never

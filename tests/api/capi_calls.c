@@ -796,6 +796,48 @@ static void rollback_calls(const deltallm_model* m) {
   deltallm_context_free(c);
 }
 
+/* Prompt-cache checkpoints: save at a length, move on, restore, continue. */
+static void checkpoint_calls(const deltallm_model* m) {
+  deltallm_context_params p = deltallm_context_default_params();
+  p.n_ctx = 64;
+  p.n_threads = 1;
+  deltallm_context* c = NULL;
+  OK(deltallm_context_create(m, &p, &c));
+  if (!c) return;
+  const int32_t prompt[3] = {11, 12, 13}, more[2] = {14, 15};
+  deltallm_batch b = deltallm_batch_default_params();
+  b.n_tokens = 3;
+  b.tokens = prompt;
+  OK(deltallm_decode(c, &b));
+  size_t size = 0, len = 0;
+  INVALID(deltallm_seq_checkpoint_size(NULL, &size));
+  INVALID(deltallm_seq_checkpoint_size(c, NULL));
+  OK(deltallm_seq_checkpoint_size(c, &size));
+  CHECK_ST(deltallm_seq_checkpoint_save(c, 0, NULL, 0, &len), DELTALLM_ERR_BUFFER_TOO_SMALL);
+  CHECK(len == size);
+  INVALID(deltallm_seq_checkpoint_save(c, 1, NULL, 0, &len));
+  unsigned char* buf = (unsigned char*)malloc(size);
+  if (!buf) return;
+  OK(deltallm_seq_checkpoint_save(c, 0, buf, size, &len));
+  int64_t at = 0;
+  OK(deltallm_seq_checkpoint_length(buf, size, &at));
+  CHECK(at == 3);
+  CHECK_ST(deltallm_seq_checkpoint_length(buf, 4, &at), DELTALLM_ERR_FORMAT);
+  b.n_tokens = 2;
+  b.tokens = more;
+  OK(deltallm_decode(c, &b));
+  INVALID(deltallm_seq_checkpoint_restore(NULL, 0, buf, size));
+  CHECK_ST(deltallm_seq_checkpoint_restore(c, 0, buf, size - 1), DELTALLM_ERR_FORMAT);
+  OK(deltallm_seq_checkpoint_restore(c, 0, buf, size));
+  int64_t len2 = 0;
+  OK(deltallm_seq_length(c, 0, &len2));
+  CHECK(len2 == 3);
+  OK(deltallm_seq_clear(c, 0));
+  INVALID(deltallm_seq_checkpoint_restore(c, 0, buf, size)); /* its KV rows are gone */
+  free(buf);
+  deltallm_context_free(c);
+}
+
 /* The last error is per thread. */
 static void* other_thread(void* arg) {
   char* seen = (char*)arg;
@@ -842,6 +884,7 @@ int main(int argc, char** argv) {
     context_calls(m, argv[1]);
     generate(m);
     rollback_calls(m);
+    checkpoint_calls(m);
     deltallm_model_free(m);
   }
   thread_local_errors();

@@ -21,5 +21,17 @@ for f in cmd_run.cpp cmd_chat.cpp cmd_bench.cpp cmd_tokenize.cpp cmd_template.cp
     esac
   done
 done
+# The server (tools/cmd_serve.cpp, tools/serve/) stands on the C API too; it
+# may also include its own parts (serve/*.h).
+for f in "$tools/cmd_serve.cpp" "$tools"/serve/*.h "$tools"/serve/*.cpp; do
+  [ -f "$f" ] || { echo "cli_api_only_check: FAIL: missing $f" >&2; exit 1; }
+  for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
+    case "$inc" in serve/*.h) continue ;; esac
+    case "$allowed" in
+      *" $inc "*) ;;
+      *) echo "cli_api_only_check: FAIL: ${f#$1/} includes \"$inc\" (not the C API)" >&2; status=1 ;;
+    esac
+  done
+done
 [ $status -eq 0 ] && echo "cli_api_only_check: inference commands use only deltallm.h"
 exit $status
