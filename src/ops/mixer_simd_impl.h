@@ -112,8 +112,8 @@ struct DeltaTile {
   void run(const DeltaNetHeadArgs& a, int col0) {
     const int dk = a.dk;
     const int64_t dv = a.dv;
-    // The tile's rows lie dv floats apart in the state: 2 KiB and more between
-    // rows maps the whole tile onto a few L1 sets, which then thrash. Over
+    // The tile's rows lie dv floats apart in the state: at 512 bytes and more
+    // the tile's dk lines map onto a few L1 sets, which then thrash. Over
     // several tokens the tile is worked on in a contiguous copy (same
     // arithmetic, so the same bits) and written back at the end.
     constexpr int kCols = NV * W, kMaxDk = 256;
