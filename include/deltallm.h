@@ -369,6 +369,11 @@ typedef struct deltallm_chat_params {
   int32_t enable_thinking;    /* -1 (default): undefined in the template; 0 false; 1 true */
   const char* tools_json;     /* NULL (default): no `tools`; else a JSON array of tool definitions */
   const char* template_text;  /* NULL (default): the model's template; else this Jinja text */
+  const char* template_kwargs_json; /* NULL (default): none; else a JSON object of further template
+                                       variables (Hugging Face's chat_template_kwargs, e.g.
+                                       {"reasoning_effort": "low"}). It may not name messages, tools,
+                                       add_generation_prompt, bos_token or eos_token; an
+                                       enable_thinking in it is used when the field above is -1. */
 } deltallm_chat_params;
 
 /* Defaults as in the comments above. Thread-safe. */

@@ -66,16 +66,24 @@ inline deltallm_vocab_info vocab_info(const deltallm_model* m) {
   return info;
 }
 
-inline std::vector<int32_t> tokenize(const deltallm_model* m, const std::string& text, uint32_t flags) {
+// Tokenizes into *ids (grown and retried once when the first guess is too
+// small) and returns the status, so callers choose how an error is reported.
+inline deltallm_status try_tokenize(const deltallm_model* m, const std::string& text, uint32_t flags,
+                                    std::vector<int32_t>* ids) {
   size_t n = 0;
-  std::vector<int32_t> ids(text.size() + 8);
-  deltallm_status st = deltallm_tokenize(m, text.data(), text.size(), flags, ids.data(), ids.size(), &n);
+  ids->assign(text.size() + 8, 0);
+  deltallm_status st = deltallm_tokenize(m, text.data(), text.size(), flags, ids->data(), ids->size(), &n);
   if (st == DELTALLM_ERR_BUFFER_TOO_SMALL) {
-    ids.resize(n);
-    st = deltallm_tokenize(m, text.data(), text.size(), flags, ids.data(), ids.size(), &n);
+    ids->resize(n);
+    st = deltallm_tokenize(m, text.data(), text.size(), flags, ids->data(), ids->size(), &n);
   }
-  check(st);
-  ids.resize(n);
+  ids->resize(st == DELTALLM_OK ? n : 0);
+  return st;
+}
+
+inline std::vector<int32_t> tokenize(const deltallm_model* m, const std::string& text, uint32_t flags) {
+  std::vector<int32_t> ids;
+  check(try_tokenize(m, text, flags, &ids));
   return ids;
 }
 

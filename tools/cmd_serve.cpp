@@ -98,8 +98,8 @@ int serve_main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_option("--chat-template-file", template_file, "Jinja chat template to use instead of the model's");
   app.add_option("--chat-template-kwargs", kwargs_text,
-                 "JSON object of template variables requests start from, e.g. '{\"enable_thinking\": false}' "
-                 "(enable_thinking is the one the templates read)");
+                 "JSON object of template variables requests start from, e.g. '{\"enable_thinking\": false}'; "
+                 "a request's chat_template_kwargs are merged over it and reach the template as variables");
   app.add_option("--cors-origin", cors, "send CORS headers allowing this origin (default: none)");
   app.add_option("--log-format", log_format, "format of the per-request log lines")
       ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
@@ -122,6 +122,9 @@ int serve_main(int argc, char** argv) {
     if (!st.kwargs_defaults.is_object()) fail("--chat-template-kwargs must be a JSON object");
     auto it = st.kwargs_defaults.find("enable_thinking");
     if (it != st.kwargs_defaults.end() && !it->is_boolean()) fail("--chat-template-kwargs: enable_thinking must be true or false");
+    for (const char* reserved : {"messages", "tools", "add_generation_prompt", "bos_token", "eos_token"})
+      if (st.kwargs_defaults.contains(reserved))
+        fail("--chat-template-kwargs may not set '", reserved, "' (the server sets it)");
   }
   if (!template_file.empty()) st.tmpl.template_text = read_text_file(template_file, "the chat template");
   st.defaults.temp = sf.temp.value_or(0.8f);

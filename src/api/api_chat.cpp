@@ -25,6 +25,24 @@ std::string token_text(const GgufFile& f, const char* id_key) {
   return t.type == GgufType::STRING ? t.s : "";
 }
 
+// The caller's template variables: a JSON object that does not redefine
+// what render() itself passes.
+Json template_kwargs(const char* text) {
+  Json kwargs;
+  try {
+    kwargs = Json::parse(text);
+  } catch (const std::exception& e) {
+    raise(DELTALLM_ERR_INVALID_ARGUMENT, "template_kwargs_json is not valid JSON: ", e.what());
+  }
+  if (!kwargs.is_object())
+    raise(DELTALLM_ERR_INVALID_ARGUMENT, "template_kwargs_json must be a JSON object, got ", kwargs.type_name());
+  for (const char* reserved : {"messages", "tools", "add_generation_prompt", "bos_token", "eos_token"})
+    if (kwargs.contains(reserved))
+      raise(DELTALLM_ERR_INVALID_ARGUMENT, "template_kwargs_json may not set '", reserved,
+            "' (it has its own parameter)");
+  return kwargs;
+}
+
 std::string render(const deltallm_model* model, Json messages, const deltallm_chat_params* params) {
   const deltallm_model& m = model_ref(model);
   const deltallm_chat_params p = read_params(params, deltallm_chat_default_params(), "params");
@@ -48,7 +66,11 @@ std::string render(const deltallm_model* model, Json messages, const deltallm_ch
     }
   }
   in.add_generation_prompt = p.add_generation_prompt;
-  if (p.enable_thinking >= 0) in.enable_thinking = p.enable_thinking == 1;
+  if (p.template_kwargs_json) in.extra_vars = template_kwargs(p.template_kwargs_json);
+  if (p.enable_thinking >= 0) {
+    in.extra_vars.erase("enable_thinking");  // the explicit field wins
+    in.enable_thinking = p.enable_thinking == 1;
+  }
   // Straight from the metadata, so that a file whose tokenizer cannot be
   // built (an unknown pre type, say) still renders its template.
   in.bos_token = token_text(*m.file, "tokenizer.ggml.bos_token_id");
@@ -87,6 +109,7 @@ deltallm_chat_params deltallm_chat_default_params(void) {
   p.enable_thinking = -1;
   p.tools_json = nullptr;
   p.template_text = nullptr;
+  p.template_kwargs_json = nullptr;
   return p;
 }
 

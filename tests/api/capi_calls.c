@@ -371,7 +371,7 @@ static void chat_calls(const deltallm_model* m) {
 
   deltallm_chat_params p = deltallm_chat_default_params();
   CHECK(p.size == sizeof p && p.add_generation_prompt && p.enable_thinking == -1 && !p.tools_json &&
-        !p.template_text);
+        !p.template_text && !p.template_kwargs_json);
   deltallm_chat_message msgs[2] = {{"system", "You are terse."}, {"user", "Hi!"}};
   char buf[512];
   size_t len = 0;
@@ -403,6 +403,21 @@ static void chat_calls(const deltallm_model* m) {
   p.enable_thinking = 0;
   OK(deltallm_chat_apply_template(m, msgs, 2, &p, buf, sizeof buf, &len));
   CHECK(strcmp(buf, "2T") == 0);
+  /* template kwargs reach the template; the explicit enable_thinking wins */
+  p.template_text = "{{ effort }}{{ enable_thinking }}";
+  p.template_kwargs_json = "{\"effort\": \"low\", \"enable_thinking\": true}";
+  OK(deltallm_chat_apply_template(m, msgs, 2, &p, buf, sizeof buf, &len));
+  CHECK(strcmp(buf, "lowFalse") == 0 || strcmp(buf, "lowfalse") == 0);
+  p.enable_thinking = -1;
+  OK(deltallm_chat_apply_template(m, msgs, 2, &p, buf, sizeof buf, &len));
+  CHECK(strcmp(buf, "lowTrue") == 0 || strcmp(buf, "lowtrue") == 0);
+  p.template_kwargs_json = "[1]";
+  INVALID(deltallm_chat_apply_template(m, msgs, 2, &p, buf, sizeof buf, &len));
+  p.template_kwargs_json = "{\"messages\": []}";
+  INVALID(deltallm_chat_apply_template(m, msgs, 2, &p, buf, sizeof buf, &len));
+  p.template_kwargs_json = "{";
+  INVALID(deltallm_chat_apply_template(m, msgs, 2, &p, buf, sizeof buf, &len));
+  p.template_kwargs_json = NULL;
   p.size = 0;
   INVALID(deltallm_chat_apply_template(m, msgs, 2, &p, buf, sizeof buf, &len));
 }

@@ -20,6 +20,7 @@ bool try_render(const deltallm_model* m, const ojson& messages, const ChatReques
   p.enable_thinking = r.enable_thinking;
   if (!r.tools_json.empty()) p.tools_json = r.tools_json.c_str();
   if (!t.template_text.empty()) p.template_text = t.template_text.c_str();
+  if (!r.template_kwargs_json.empty()) p.template_kwargs_json = r.template_kwargs_json.c_str();
   const std::string js = messages.dump();
   size_t len = 0;
   deltallm_status st = deltallm_chat_apply_template_json(m, js.c_str(), &p, nullptr, 0, &len);
@@ -42,16 +43,11 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 }  // namespace
 
 std::vector<int32_t> tokenize_text(const deltallm_model* m, const std::string& text, uint32_t flags) {
-  size_t n = 0;
-  std::vector<int32_t> ids(text.size() + 8);
-  deltallm_status st = deltallm_tokenize(m, text.data(), text.size(), flags, ids.data(), ids.size(), &n);
-  if (st == DELTALLM_ERR_BUFFER_TOO_SMALL) {
-    ids.resize(n);
-    st = deltallm_tokenize(m, text.data(), text.size(), flags, ids.data(), ids.size(), &n);
-  }
+  std::vector<int32_t> ids;
+  const deltallm_status st = cli::try_tokenize(m, text, flags, &ids);
+  // Bad text (e.g. invalid UTF-8) is the client's fault; anything else is ours.
   if (st == DELTALLM_ERR_INVALID_ARGUMENT) throw ApiError(400, cli::api_error_text());
   cli::check(st);
-  ids.resize(n);
   return ids;
 }
 

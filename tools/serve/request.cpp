@@ -211,8 +211,14 @@ ChatRequest parse_chat_request(const json& b, const GenParams& defaults, int32_t
     if (!k->is_object()) bad("chat_template_kwargs", "must be an object");
     for (auto it = k->begin(); it != k->end(); ++it) kwargs[it.key()] = it.value();
   }
-  if (auto it = kwargs.find("enable_thinking"); it != kwargs.end() && !it->is_null())
-    r.enable_thinking = boolean(*it, "chat_template_kwargs.enable_thinking") ? 1 : 0;
+  if (auto it = kwargs.find("enable_thinking"); it != kwargs.end()) {
+    if (!it->is_null()) r.enable_thinking = boolean(*it, "chat_template_kwargs.enable_thinking") ? 1 : 0;
+    kwargs.erase(it);  // passed as its own parameter
+  }
+  for (const char* reserved : {"messages", "tools", "add_generation_prompt", "bos_token", "eos_token"})
+    if (kwargs.contains(reserved))
+      bad(std::string("chat_template_kwargs.") + reserved, "is set by the server, not by template kwargs");
+  if (!kwargs.empty()) r.template_kwargs_json = kwargs.dump();
   r.gen = parse_gen(b, defaults, n_vocab);
   if (auto* v = find(b, "logprobs"); v && boolean(*v, "logprobs")) {
     r.gen.top_logprobs = 0;

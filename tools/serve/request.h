@@ -31,6 +31,7 @@ struct ChatRequest {
   nlohmann::ordered_json messages;              // normalised: content is a string or null, developer -> system
   std::string tools_json;                       // "" when none
   int enable_thinking = -1;                     // chat_template_kwargs.enable_thinking (-1: undefined)
+  std::string template_kwargs_json;             // the other chat_template_kwargs (a JSON object), or empty
   GenParams gen;
 };
 

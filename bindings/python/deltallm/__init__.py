@@ -211,8 +211,9 @@ class Model(_Handle):
         return t.value.decode()
 
     def apply_chat_template(self, messages, add_generation_prompt=True, enable_thinking=None, tools=None,
-                            template=None):
-        """messages: list of dicts (OpenAI style) or (role, content) pairs; tools: JSON text or None."""
+                            template=None, template_kwargs=None):
+        """messages: list of dicts (OpenAI style) or (role, content) pairs; tools: JSON text or None;
+        template_kwargs: dict (or JSON text) of further template variables."""
         import json
         p = _L.deltallm_chat_default_params()
         p.add_generation_prompt = add_generation_prompt
@@ -221,6 +222,9 @@ class Model(_Handle):
             p.tools_json = (tools if isinstance(tools, str) else json.dumps(tools)).encode()
         if template is not None:
             p.template_text = template.encode()
+        if template_kwargs is not None:
+            p.template_kwargs_json = (template_kwargs if isinstance(template_kwargs, str)
+                                      else json.dumps(template_kwargs)).encode()
         msgs = [m if isinstance(m, dict) else {"role": m[0], "content": m[1]} for m in messages]
         return _text_call(_L.deltallm_chat_apply_template_json, self._h, json.dumps(msgs).encode(),
                           ctypes.byref(p)).decode("utf-8")

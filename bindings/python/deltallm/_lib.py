@@ -89,7 +89,8 @@ class ChatMessage(ctypes.Structure):
 class ChatParams(ctypes.Structure):
     _fields_ = [("size", ctypes.c_size_t), ("add_generation_prompt", ctypes.c_bool),
                 ("enable_thinking", ctypes.c_int32), ("tools_json", ctypes.c_char_p),
-                ("template_text", ctypes.c_char_p)]
+                ("template_text", ctypes.c_char_p),
+                ("template_kwargs_json", ctypes.c_char_p)]
 
 
 class ContextParams(ctypes.Structure):

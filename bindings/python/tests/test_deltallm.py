@@ -137,6 +137,8 @@ class ModelTest(unittest.TestCase):
         out = self.m.apply_chat_template([{"role": "user", "content": None}], add_generation_prompt=False,
                                          template="{{ messages[0].content }}|{{ add_generation_prompt }}")
         self.assertEqual(out, "None|False")
+        out = self.m.apply_chat_template([("user", "x")], template="{{ effort }}", template_kwargs={"effort": "low"})
+        self.assertEqual(out, "low")
         with self.assertRaises(deltallm.DeltaLLMError) as e:
             self.m.apply_chat_template([("user", "x")], template="{{ raise_exception('stop here') }}")
         self.assertEqual(e.exception.status, deltallm.ERR_FORMAT)

@@ -273,6 +273,7 @@ class Endpoints(unittest.TestCase):
         expect(400, chat("x", logit_bias={"5": "up"}), "logit_bias.5")
         expect(400, chat("x", top_logprobs=2), "top_logprobs")
         expect(400, chat("x", chat_template_kwargs=[]), "chat_template_kwargs")
+        expect(400, chat("x", chat_template_kwargs={"messages": []}), "chat_template_kwargs.messages")
         expect(400, chat("x", tools={}), "tools")
         expect(400, chat("the " * 700), None, text="512")  # 1024 / 2 slots
         expect(400, {"prompt": {}}, "prompt", path="/v1/completions")
@@ -464,6 +465,21 @@ class Cli(unittest.TestCase):
             last = r.stderr.strip().split("\n")[-1]
             self.assertTrue(last.startswith("deltallm: error: "), r.stderr)
             self.assertIn(text, last)
+
+    def test_template_kwargs_reach_the_template(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".jinja", delete=False) as f:
+            f.write("{{ effort }}|{{ enable_thinking }}|{% for m in messages %}{{ m.content }}{% endfor %}")
+        s = Server("--chat-template-file", f.name, "--chat-template-kwargs",
+                   '{"effort": "high", "enable_thinking": false}')
+        try:
+            msgs = [{"role": "user", "content": "hi"}]
+            self.assertEqual(s.ok("/apply-template", {"messages": msgs})["prompt"].lower(), "high|false|hi")
+            over = s.ok("/apply-template", {"messages": msgs,
+                                            "chat_template_kwargs": {"effort": "low", "enable_thinking": True}})
+            self.assertEqual(over["prompt"].lower(), "low|true|hi")
+        finally:
+            s.stop()
+            os.unlink(f.name)
 
     def test_json_log_and_cors(self):
         s = Server("--log-format", "json", "--cors-origin", "http://example.test", "-np", "2")

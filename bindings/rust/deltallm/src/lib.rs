@@ -286,11 +286,19 @@ pub struct ChatOptions {
     pub tools_json: Option<String>,
     /// A template to use instead of the model's.
     pub template: Option<String>,
+    /// A JSON object of further template variables (`chat_template_kwargs`).
+    pub template_kwargs_json: Option<String>,
 }
 
 impl Default for ChatOptions {
     fn default() -> Self {
-        ChatOptions { add_generation_prompt: true, enable_thinking: None, tools_json: None, template: None }
+        ChatOptions {
+            add_generation_prompt: true,
+            enable_thinking: None,
+            tools_json: None,
+            template: None,
+            template_kwargs_json: None,
+        }
     }
 }
 
@@ -526,6 +534,7 @@ impl Model {
         let m = cstring(messages_json, "messages")?;
         let tools = opts.tools_json.as_deref().map(|t| cstring(t, "tools")).transpose()?;
         let tmpl = opts.template.as_deref().map(|t| cstring(t, "template")).transpose()?;
+        let kwargs = opts.template_kwargs_json.as_deref().map(|t| cstring(t, "template_kwargs")).transpose()?;
         let mut p = unsafe { sys::deltallm_chat_default_params() };
         p.add_generation_prompt = opts.add_generation_prompt;
         p.enable_thinking = match opts.enable_thinking {
@@ -535,6 +544,7 @@ impl Model {
         };
         p.tools_json = tools.as_ref().map_or(ptr::null(), |t| t.as_ptr());
         p.template_text = tmpl.as_ref().map_or(ptr::null(), |t| t.as_ptr());
+        p.template_kwargs_json = kwargs.as_ref().map_or(ptr::null(), |t| t.as_ptr());
         let v = text_call(|b, n, l| unsafe {
             sys::deltallm_chat_apply_template_json(self.raw(), m.as_ptr(), &p, b, n, l)
         })?;

@@ -109,6 +109,12 @@ fn info_metadata_and_text() {
     assert!(chat.ends_with("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"), "{chat}");
     let opts = deltallm::ChatOptions { template: Some("{{ messages | length }}".into()), ..Default::default() };
     assert_eq!(m.apply_chat_template_json(r#"[{"role":"user","content":"a"}]"#, &opts).unwrap(), "1");
+    let opts = deltallm::ChatOptions {
+        template: Some("{{ effort }}".into()),
+        template_kwargs_json: Some(r#"{"effort": "low"}"#.into()),
+        ..Default::default()
+    };
+    assert_eq!(m.apply_chat_template_json(r#"[{"role":"user","content":"a"}]"#, &opts).unwrap(), "low");
 }
 
 #[test]
