@@ -37,23 +37,24 @@ struct FVec {
 inline float FVec::sum(T v) { return hsum(v); }
 
 // F32 / F16 / BF16. Decode (few activation rows): tiles of 4 weight rows
-// read in place (FloatKernel). Prefill: panels of 16 weight rows (converted
-// to f32 once; F32 read in place), swept over chunks of 48 activation rows and
-// 256 columns so that the panel chunk stays in L1, with tiles of 4 weight x 3
-// activation rows whose accumulators persist in an L1 buffer between column
-// chunks. Every output's lane l still accumulates k = l, l+8, ... in order,
-// then hsum, then the tail with fma: FloatKernel's bits.
+// read in place (FloatKernel). Prefill: panels of 16 weight rows converted to
+// f32 once, stored column chunk by column chunk (256 columns, the 16 rows of a
+// chunk contiguous: rows a power-of-two apart would share L1 sets and evict
+// each other), swept over groups of 48 activation rows, with tiles of 4 weight
+// x 3 activation rows whose accumulators persist in an L1 buffer between
+// column chunks. Every output's lane l still accumulates k = l, l+8, ... in
+// order, then hsum, then the tail with fma: FloatKernel's bits.
 template <int NT, int MT>
-inline void float_micro(const float* w, int64_t ldw, const float* x, int64_t ldx, int64_t k0, int64_t k1,
-                        __m256* acc, int64_t acc_ld) {
+inline void float_micro(const float* w, int64_t ldw, const float* x, int64_t ldx, int64_t len, __m256* acc,
+                        int64_t acc_ld) {
   __m256 c[NT][MT];
   for (int r = 0; r < NT; ++r)
     for (int j = 0; j < MT; ++j) c[r][j] = acc[j * acc_ld + r];
-  for (int64_t k = k0; k < k1; k += 8) {
+  for (int64_t k = 0; k < len; k += 8) {
     __m256 xv[MT];
     for (int j = 0; j < MT; ++j) xv[j] = _mm256_loadu_ps(x + j * ldx + k);
     for (int r = 0; r < NT; ++r) {
-      const __m256 wv = _mm256_loadu_ps(w + r * ldw + k);
+      const __m256 wv = _mm256_load_ps(w + r * ldw + k);
       for (int j = 0; j < MT; ++j) c[r][j] = _mm256_fmadd_ps(wv, xv[j], c[r][j]);
     }
   }
@@ -71,52 +72,46 @@ void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, u
   const ActRows& A = *t.A;
   const int64_t K = W.cols, K8 = K / 8 * 8;
   constexpr int64_t kPanel = 16, kMc = 48, kKc = 256;
-  float* conv = reinterpret_cast<float*>(tmp);
-  __m256* accbuf = reinterpret_cast<__m256*>(tmp + ((size_t(kPanel * K) * 4 + 63) & ~size_t(63)));
+  // Chunk c holds columns [c*kc, c*kc + kc) of the panel's rows, row r at r*kc.
+  const int64_t kc = std::min(kKc, K8), nchunks = kc ? (K8 + kc - 1) / kc : 0;
+  float* panel = reinterpret_cast<float*>(tmp);  // thread_tmp_bytes leaves room for 16 x (K8 + kc)
+  __m256* accbuf =
+      reinterpret_cast<__m256*>(tmp + ((size_t(kPanel * nchunks * kc) * 4 + 63) & ~size_t(63)));
   for (int64_t n = n0; n < n1; n += kPanel) {
     const int64_t nr = std::min(kPanel, n1 - n);
-    const float* w;
-    int64_t ldw;
-    if (T == GgmlType::F32 && W.row_stride % 4 == 0) {
-      w = reinterpret_cast<const float*>(W.data + size_t(n) * W.row_stride);
-      ldw = int64_t(W.row_stride / 4);
-    } else {
-      for (int64_t r = 0; r < nr; ++r) {
-        const uint8_t* row = W.data + size_t(n + r) * W.row_stride;
-        float* d = conv + r * K;
-        int64_t i = 0;
-        for (; i + 8 <= K; i += 8) _mm256_storeu_ps(d + i, load_weights<T>(row, i));
-        for (; i < K; ++i) d[i] = load1<T>(row, i);
-      }
-      w = conv;
-      ldw = K;
+    for (int64_t r = 0; r < nr; ++r) {
+      const uint8_t* row = W.data + size_t(n + r) * W.row_stride;
+      for (int64_t i = 0; i < K8; i += 8)
+        _mm256_store_ps(panel + (i / kc) * kPanel * kc + r * kc + i % kc, load_weights<T>(row, i));
     }
     for (int64_t mc = m0; mc < m1; mc += kMc) {
       const int64_t me = std::min(mc + kMc, m1);
       for (int64_t i = 0; i < (me - mc) * kPanel; ++i) accbuf[i] = _mm256_setzero_ps();
-      for (int64_t kc = 0; kc < K8; kc += kKc) {
-        const int64_t ke = std::min(kc + kKc, K8);
+      for (int64_t c = 0; c < nchunks; ++c) {
+        const int64_t k0 = c * kc, len = std::min(kc, K8 - k0);
+        const float* w = panel + c * kPanel * kc;
         int64_t m = mc;
         for (; m + 3 <= me; m += 3) {
-          const float* x = A.x_row(m);
+          const float* x = A.x_row(m) + k0;
           __m256* acc = accbuf + (m - mc) * kPanel;
           int64_t r = 0;
-          for (; r + 4 <= nr; r += 4) float_micro<4, 3>(w + r * ldw, ldw, x, A.ldx, kc, ke, acc + r, kPanel);
-          for (; r < nr; ++r) float_micro<1, 3>(w + r * ldw, ldw, x, A.ldx, kc, ke, acc + r, kPanel);
+          for (; r + 4 <= nr; r += 4) float_micro<4, 3>(w + r * kc, kc, x, A.ldx, len, acc + r, kPanel);
+          for (; r < nr; ++r) float_micro<1, 3>(w + r * kc, kc, x, A.ldx, len, acc + r, kPanel);
         }
         for (; m < me; ++m) {
-          const float* x = A.x_row(m);
+          const float* x = A.x_row(m) + k0;
           __m256* acc = accbuf + (m - mc) * kPanel;
           int64_t r = 0;
-          for (; r + 4 <= nr; r += 4) float_micro<4, 1>(w + r * ldw, ldw, x, A.ldx, kc, ke, acc + r, kPanel);
-          for (; r < nr; ++r) float_micro<1, 1>(w + r * ldw, ldw, x, A.ldx, kc, ke, acc + r, kPanel);
+          for (; r + 4 <= nr; r += 4) float_micro<4, 1>(w + r * kc, kc, x, A.ldx, len, acc + r, kPanel);
+          for (; r < nr; ++r) float_micro<1, 1>(w + r * kc, kc, x, A.ldx, len, acc + r, kPanel);
         }
       }
       for (int64_t m = mc; m < me; ++m) {
         const float* x = A.x_row(m);
         for (int64_t r = 0; r < nr; ++r) {
           float s = hsum(accbuf[(m - mc) * kPanel + r]);
-          for (int64_t k = K8; k < K; ++k) s = std::fma(w[r * ldw + k], x[k], s);
+          const uint8_t* row = W.data + size_t(n + r) * W.row_stride;
+          for (int64_t k = K8; k < K; ++k) s = std::fma(load1<T>(row, k), x[k], s);
           t.Y[m * t.ldy + n + r] = s;
         }
       }

@@ -177,9 +177,10 @@ TEST(Matmul, BatchRowsEqualSingleRows) {
   ThreadPool pool(2);
   MatmulScratch scratch;
   for (GgmlType t : kTypes) {
-    for (int which = 0; which < 4; ++which) {
-      // 11 rows: the decode-style kernels; 40: the prefill ones (repacking)
-      const int64_t K = k_for(t, which % 3), N = 45, M = which == 3 ? 40 : 11;
+    for (int which = 0; which < 6; ++which) {
+      // 11 rows: the decode-style kernels; 40: the prefill ones (repacking,
+      // several column chunks with a partial last one at the largest K)
+      const int64_t K = k_for(t, which % 3), N = 45, M = which >= 3 ? 40 : 11;
       const Weights w = random_weights(t, K, N, rng);
       const std::vector<float> x = random_x(M, K, rng);
       for (MatmulIsa isa : kIsas) {
