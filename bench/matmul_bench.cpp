@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "formats/ggml_type.h"
-#include "ops/matmul.h"
+#include "ops/matmul/matmul.h"
 #include "util/fp16.h"
 #include "util/thread_pool.h"
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "model/model.h"
-#include "ops/matmul.h"
+#include "ops/matmul/matmul.h"
 
 namespace dllm {
 

@@ -8,7 +8,7 @@
 
 #include "formats/gguf.h"
 #include "model/hparams.h"
-#include "ops/matmul.h"
+#include "ops/matmul/matmul.h"
 
 namespace dllm {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "formats/ggml_type.h"
-#include "ops/matmul.h"
+#include "ops/matmul/matmul.h"
 #include "ops/quant_act.h"
 #include "ops/quant_act_simd.h"
 #include "util/cpu.h"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "formats/gguf.h"
-#include "ops/matmul.h"
+#include "ops/matmul/matmul.h"
 #include "support/test_support.h"
 #include "util/thread_pool.h"
 

@@ -1,7 +1,7 @@
 // AVX2 + FMA + F16C kernels (this file alone is compiled with those flags;
 // matmul.cpp picks it at run time by CPUID). The int8 kernels are in
-// matmul_panels_avx2.h; the block decoders and the float kernel are shared
-// with the AVX-512 file (matmul_simd_impl.h).
+// panels_avx2.h; the block decoders and the float kernel are shared
+// with the AVX-512 file (simd_impl.h).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -9,14 +9,14 @@
 #include <cstring>
 #include <utility>
 
-#include "ops/matmul_kernels.h"
-#include "ops/matmul_unpack.h"
+#include "ops/matmul/kernels.h"
+#include "ops/matmul/unpack.h"
 
 namespace dllm::mm {
 
 namespace {
 
-// Float vectors for the F32 / F16 / BF16 kernel of matmul_simd_impl.h.
+// Float vectors for the F32 / F16 / BF16 kernel of simd_impl.h.
 struct FVec {
   using T = __m256;
   static constexpr int W = 8;
@@ -31,8 +31,8 @@ struct FVec {
   }
 };
 
-#include "ops/matmul_simd_impl.h"
-#include "ops/matmul_panels_avx2.h"
+#include "ops/matmul/simd_impl.h"
+#include "ops/matmul/panels_avx2.h"
 
 inline float FVec::sum(T v) { return hsum(v); }
 

@@ -1,7 +1,7 @@
 // AVX-512 (F/BW/VL/DQ) + VNNI kernels (this file alone is compiled with those
 // flags; matmul.cpp picks it when CPUID reports AVX-512 VNNI). Int8 blocks use
 // the 512-bit kernels below; the block decoders, the SIMD unpackers and the
-// float kernel (at 512 bits) are shared with the AVX2 file (matmul_simd_impl.h).
+// float kernel (at 512 bits) are shared with the AVX2 file (simd_impl.h).
 
 // GCC 12 warns about the deliberately undefined vectors inside its own
 // AVX-512 intrinsic headers (_mm512_undefined_*); not our code.
@@ -16,14 +16,14 @@
 #include <cstdint>
 #include <cstring>
 
-#include "ops/matmul_kernels.h"
-#include "ops/matmul_unpack.h"
+#include "ops/matmul/kernels.h"
+#include "ops/matmul/unpack.h"
 
 namespace dllm::mm {
 
 namespace {
 
-// Float vectors for the F32 / F16 / BF16 kernel of matmul_simd_impl.h.
+// Float vectors for the F32 / F16 / BF16 kernel of simd_impl.h.
 struct FVec {
   using T = __m512;
   static constexpr int W = 16;
@@ -38,7 +38,7 @@ struct FVec {
   }
 };
 
-#include "ops/matmul_simd_impl.h"
+#include "ops/matmul/simd_impl.h"
 
 inline float hsum512(__m512 v) {
   return hsum(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
@@ -287,7 +287,7 @@ void rows_q8_0(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, ui
 
 // --- Q4_K / Q5_K / Q6_K in place, two 32-blocks per zmm -----------------------------
 //
-// As the 256-bit kernels of matmul_simd_impl.h (same formulas), but each
+// As the 256-bit kernels of simd_impl.h (same formulas), but each
 // vpdpbusd covers two consecutive 32-blocks, whose activations are contiguous.
 // Used for decode (MT = 1) and prefill (MT = 4) alike, so both give the same
 // bits per output.

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "ops/matmul_kernels.h"
-#include "ops/matmul_unpack.h"
+#include "ops/matmul/kernels.h"
+#include "ops/matmul/unpack.h"
 #include "util/fp16.h"
 
 namespace dllm::mm {
@@ -41,7 +41,7 @@ void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, u
   }
 }
 
-// The canonical order of every int8 kernel (matmul_panels_avx2.h): per 32-block
+// The canonical order of every int8 kernel (panels_avx2.h): per 32-block
 // an exact integer dot, then fmas into accumulator b % 8, summed by a fixed tree.
 // Mins per 32-block (mins32: both halves share one) take one fma with dsum32.
 float udot(const unpack::Row& u, unpack::Traits tr, bool mins32, const ActRows& A, int64_t m) {

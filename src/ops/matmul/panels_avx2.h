@@ -2,10 +2,10 @@
 // rows at a time unpacked once into two interleaved 8-row panels (lane = weight
 // row), then dotted with every activation row. Decode (up to 8 activation
 // rows): weight rows read in place. Include it INSIDE the anonymous
-// namespace of matmul_avx2.cpp, after matmul_simd_impl.h (it uses load256,
+// namespace of kernels_avx2.cpp, after simd_impl.h (it uses load256,
 // prefetch_bytes and the fast unpackers there).
 //
-// The canonical order (matmul_portable.cpp computes the same, scalar): for
+// The canonical order (kernels_portable.cpp computes the same, scalar): for
 // weight row r and activation row j, eight accumulators P[0..7] = 0; over the
 // 32-blocks b in order, with P = P[b % 8],
 //   isum = exact int32 dot of the block (times the 16-group multiplier s16)

@@ -1,6 +1,6 @@
 // Internal: SIMD helpers on 256-bit vectors shared by the AVX2 and the AVX-512
 // kernel files: block decoders (K-quant scales and quants), the SIMD
-// unpackers into matmul_unpack.h's common form, and the F32/F16/BF16 kernel
+// unpackers into unpack.h's common form, and the F32/F16/BF16 kernel
 // (written over the including file's FVec). Include it INSIDE an anonymous
 // namespace of a file compiled for the ISA.
 
@@ -107,7 +107,7 @@ inline void q6_quants(const uint8_t* blk, int h, __m256i q[4]) {
   q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
 }
 
-// --- SIMD unpackers (same output as matmul_unpack.h, which the compiler does
+// --- SIMD unpackers (same output as unpack.h, which the compiler does
 // not vectorize well: byte stores then vector reloads stall on store forwarding) ---
 
 namespace fast {

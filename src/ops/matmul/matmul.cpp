@@ -1,10 +1,10 @@
 // matmul(): activation preparation, kernel choice and the split over threads.
-#include "ops/matmul.h"
+#include "ops/matmul/matmul.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "ops/matmul_kernels.h"
+#include "ops/matmul/kernels.h"
 #include "util/cpu.h"
 #include "util/error.h"
 #include "util/thread_pool.h"

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "ops/matmul.h"
+#include "ops/matmul/matmul.h"
 #include "ops/quant_act.h"
 
 namespace dllm::mm {
