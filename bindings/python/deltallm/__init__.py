@@ -356,6 +356,28 @@ class Context(_Handle):
     def load_state_file(self, path, seq=0):
         _check(_L.deltallm_seq_state_load_file(self._h, seq, str(path).encode()))
 
+    # prompt-cache checkpoints: recurrent + conv state at the current length, without the KV rows
+    def checkpoint(self, seq=0):
+        """A checkpoint of one sequence at its current length, as bytes (small, same size at every length)."""
+        n = ctypes.c_size_t()
+        _check(_L.deltallm_seq_checkpoint_size(self._h, ctypes.byref(n)))
+        buf = ctypes.create_string_buffer(n.value)
+        _check(_L.deltallm_seq_checkpoint_save(self._h, seq, buf, n.value, ctypes.byref(n)))
+        return buf.raw[:n.value]
+
+    @staticmethod
+    def checkpoint_length(data):
+        """The length (positions) a checkpoint was taken at."""
+        n = ctypes.c_int64()
+        buf = ctypes.create_string_buffer(bytes(data), len(data))
+        _check(_L.deltallm_seq_checkpoint_length(buf, len(data), ctypes.byref(n)))
+        return n.value
+
+    def restore_checkpoint(self, data, seq=0):
+        """Truncates the sequence to the checkpoint's length and puts its recurrent state back."""
+        buf = ctypes.create_string_buffer(bytes(data), len(data))
+        _check(_L.deltallm_seq_checkpoint_restore(self._h, seq, buf, len(data)))
+
 
 class Sampler(_Handle):
     """The standard chain of kernels.md §7.1 (or an empty chain with chain=True)."""

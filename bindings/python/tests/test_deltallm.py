@@ -221,6 +221,23 @@ class ContextTest(unittest.TestCase):
             self.assertEqual(c.logits(), ref.logits())
         self.assertGreater(self.m.memory_needed(n_ctx=64, n_rollback=4)["checkpoints"], 0)
 
+    def test_checkpoint_goes_back_to_a_prefix(self):
+        ids = prompt_ids(10)
+        with self.m.context(n_ctx=64, n_threads=1) as c, self.m.context(n_ctx=64, n_threads=1) as ref:
+            c.decode(ids)
+            cp = c.checkpoint()
+            self.assertEqual(deltallm.Context.checkpoint_length(cp), 10)
+            c.decode([5, 6, 7])
+            c.restore_checkpoint(cp)
+            self.assertEqual(c.seq_length(0), 10)
+            c.decode([9])
+            ref.decode(ids)
+            ref.decode([9])
+            self.assertEqual(c.logits(), ref.logits())
+            with self.assertRaises(deltallm.DeltaLLMError) as e:
+                c.restore_checkpoint(cp[:-1])
+            self.assertEqual(e.exception.status, deltallm.ERR_FORMAT)
+
     def test_abort_then_continue(self):
         ids = prompt_ids(64, 3)
         calls = []

@@ -807,6 +807,37 @@ impl<'m> Context<'m> {
         let p = path_cstring(path.as_ref())?;
         check(unsafe { sys::deltallm_seq_state_load_file(self.raw(), seq, p.as_ptr()) })
     }
+
+    /// A prompt-cache checkpoint of one sequence at its current length: its
+    /// recurrent + conv state without the KV rows (small, the same size at
+    /// every length).
+    pub fn checkpoint(&self, seq: i32) -> Result<Vec<u8>> {
+        let mut n = 0usize;
+        check(unsafe { sys::deltallm_seq_checkpoint_size(self.raw(), &mut n) })?;
+        let mut buf = vec![0u8; n];
+        check(unsafe {
+            sys::deltallm_seq_checkpoint_save(self.raw(), seq, buf.as_mut_ptr() as *mut c_void, n, &mut n)
+        })?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+
+    /// The length (positions) a checkpoint was taken at.
+    pub fn checkpoint_length(checkpoint: &[u8]) -> Result<i64> {
+        let mut n = 0i64;
+        check(unsafe {
+            sys::deltallm_seq_checkpoint_length(checkpoint.as_ptr() as *const c_void, checkpoint.len(), &mut n)
+        })?;
+        Ok(n)
+    }
+
+    /// Truncates a sequence to the checkpoint's length and puts its recurrent
+    /// state back (the sequence must still hold that prefix).
+    pub fn restore_checkpoint(&mut self, seq: i32, checkpoint: &[u8]) -> Result<()> {
+        check(unsafe {
+            sys::deltallm_seq_checkpoint_restore(self.raw(), seq, checkpoint.as_ptr() as *const c_void, checkpoint.len())
+        })
+    }
 }
 
 impl Drop for Context<'_> {

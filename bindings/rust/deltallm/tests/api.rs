@@ -203,6 +203,25 @@ fn rollback_drops_drafts() {
 }
 
 #[test]
+fn checkpoint_goes_back_to_a_prefix() {
+    let m = model();
+    let ids = prompt_ids(10, 4);
+    let mut c = Context::new(m, &one_thread(64)).unwrap();
+    let mut reference = Context::new(m, &one_thread(64)).unwrap();
+    c.decode(&ids).unwrap();
+    let cp = c.checkpoint(0).unwrap();
+    assert_eq!(Context::checkpoint_length(&cp).unwrap(), 10);
+    c.decode(&[5, 6, 7]).unwrap();
+    c.restore_checkpoint(0, &cp).unwrap();
+    assert_eq!(c.seq_length(0).unwrap(), 10);
+    c.decode(&[9]).unwrap();
+    reference.decode(&ids).unwrap();
+    reference.decode(&[9]).unwrap();
+    assert_eq!(c.logits(-1).unwrap(), reference.logits(-1).unwrap());
+    assert_eq!(c.restore_checkpoint(0, &cp[..cp.len() - 1]).err().unwrap().status, Status::Format);
+}
+
+#[test]
 fn abort_stops_and_the_context_goes_on() {
     let m = model();
     let ids = prompt_ids(64, 3);
