@@ -126,7 +126,7 @@ deltallm_memory_info memory_for(const Model& m, const ContextParams& cp) {
   const uint64_t ckpt_per_seq = recurrent_bytes_per_seq(hp) * uint64_t(std::min(cp.n_rollback, n_batch));
   v.checkpoints = ckpt_per_seq * uint64_t(cp.n_seq);
   // The workspace's size depends on many shapes; build one to measure it.
-  v.workspace = ForwardWorkspace(hp, n_batch, n_ctx, threads).bytes();
+  v.workspace = ForwardWorkspace(m, n_batch, n_ctx, threads).bytes();
   v.total = v.kv_cache + v.recurrent_state + v.checkpoints + v.workspace;
   v.state_per_seq = kv_bytes_per_seq(hp, cp.kv_type, n_ctx) + recurrent_bytes_per_seq(hp) + ckpt_per_seq;
   return v;

@@ -31,8 +31,9 @@ struct ArenaLayout {
 
 }  // namespace
 
-ForwardWorkspace::ForwardWorkspace(const HParams& hp, int max_tokens, int64_t max_ctx, int n_threads)
+ForwardWorkspace::ForwardWorkspace(const Model& model, int max_tokens, int64_t max_ctx, int n_threads)
     : max_tokens_(max_tokens) {
+  const HParams& hp = model.hparams();
   const size_t T = size_t(max_tokens);
   const size_t E = size_t(hp.n_embd);
   x.resize(T * E);
@@ -43,13 +44,14 @@ ForwardWorkspace::ForwardWorkspace(const HParams& hp, int max_tokens, int64_t ma
   ArenaLayout gdn, att, ffn;
   if (hp.n_recurrent_layers() > 0) {
     const size_t CD = hp.ssm_conv_dim(), VD = hp.ssm_inner, KD = hp.ssm_key_dim(), Hv = hp.ssm_hv;
-    gdn.add(proj, T * std::max(CD, 2 * KD + 2 * VD));
+    const auto& layers = model.layers();
+    if (std::any_of(layers.begin(), layers.end(), [](const LayerWeights& L) { return L.fused_qkvz; }))
+      gdn.add(proj, T * (2 * KD + 2 * VD));
     gdn.add(qkv, T * CD);
     gdn.add(z, T * VD);
     gdn.add(ba, T * 2 * Hv);
     gdn.add(beta, T * Hv);
     gdn.add(gate, T * Hv);
-    gdn.add(conv, T * CD);
     gdn.add(o, T * VD);
   }
   const size_t qd = size_t(hp.n_head) * hp.head_dim, kvd = size_t(hp.n_head_kv) * hp.head_dim;

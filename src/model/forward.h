@@ -83,7 +83,7 @@ struct ArenaBuf {
 // the largest set, not their sum.
 class ForwardWorkspace {
  public:
-  ForwardWorkspace(const HParams& hp, int max_tokens, int64_t max_ctx, int n_threads);
+  ForwardWorkspace(const Model& model, int max_tokens, int64_t max_ctx, int n_threads);
   // The windows point into arena_: never copied or moved.
   ForwardWorkspace(const ForwardWorkspace&) = delete;
   ForwardWorkspace& operator=(const ForwardWorkspace&) = delete;
@@ -93,13 +93,13 @@ class ForwardWorkspace {
   // [max_tokens][n_embd] each (live across layers)
   std::vector<float> x, h, y;
   // Gated DeltaNet: projections and per-token intermediates (arena)
-  ArenaBuf<float> proj;   // [T][max(CD, 2KD+2VD)]
-  ArenaBuf<float> qkv;    // [T][CD] (rearranged from fused ssm_in)
+  ArenaBuf<float> proj;   // [T][2KD+2VD], only for files with a fused ssm_in (else empty)
+  ArenaBuf<float> qkv;    // [T][CD] (rearranged from fused ssm_in); the conv + SiLU output
+                          // replaces it in place, then q/k are normalised in place
   ArenaBuf<float> z;      // [T][VD]
   ArenaBuf<float> ba;     // [T][2Hv]
   ArenaBuf<float> beta;   // [T][Hv] raw beta
   ArenaBuf<float> gate;   // [T][Hv] log-decay
-  ArenaBuf<float> conv;   // [T][CD] conv + SiLU output, q/k normalised in place
   ArenaBuf<float> o;      // [T][VD]
   // Attention (arena)
   ArenaBuf<float> qg;     // [T][2*Hq*D]

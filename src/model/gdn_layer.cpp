@@ -95,7 +95,9 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
       g = softplus(g + L.dt_bias[hh]) * L.ssm_a[hh];
     }
 
-  float* conv = ws.conv.data();
+  // The conv output overwrites its input (the kernels read a token's inputs
+  // before writing its outputs), so the layer needs one [n][CD] buffer, not two.
+  float* const conv = qkv;
   float* o = ws.o.data();
   const float scale = 1.0f / std::sqrt(float(dk));
   const int64_t conv_floats = int64_t(Kc - 1) * CD;

@@ -50,7 +50,8 @@ void delta_net_recurrent_ref(const DeltaNetHeadArgs& a, int v_begin, int v_end);
 struct Conv1dArgs {
   float* state = nullptr;       // [channels][kc-1]
   const float* weight = nullptr;  // [channels][kc]
-  const float* x = nullptr;     // token t at x + t*x_stride, channels values
+  const float* x = nullptr;     // token t at x + t*x_stride, channels values (y == x is allowed:
+                                // each token's inputs are read before its outputs are written)
   int64_t x_stride = 0;
   float* y = nullptr;           // token t at y + t*y_stride
   int64_t y_stride = 0;

@@ -150,7 +150,7 @@ Context::Context(const Model& model, const ContextParams& params) : model_(model
   kv_type_ = params.kv_type;
   pool_ = std::make_unique<ThreadPool>(params.n_threads);
   mem_ = std::make_unique<Memory>(hp, n_seq_, n_ctx_, kv_type_, n_rollback_);
-  ws_ = std::make_unique<ForwardWorkspace>(hp, n_batch_, n_ctx_, pool_->size());
+  ws_ = std::make_unique<ForwardWorkspace>(model_, n_batch_, n_ctx_, pool_->size());
   seq_len_.assign(n_seq_, 0);
   ckpt_pos0_.assign(n_seq_, 0);
   ckpt_n_.assign(n_seq_, 0);

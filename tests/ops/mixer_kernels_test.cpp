@@ -203,6 +203,22 @@ TEST(MixerKernels, Conv1dMatchesReference) {
             run(*k, c0, c1, st, y);
             EXPECT_EQ(st, st_ref);  // the state is only shifted
             EXPECT_LT(rel_diff(y, y_ref), 1e-6);
+            // In place (y == x, as the layer runs it): the same outputs and state.
+            std::vector<float> io = x, st_in = st0;
+            Conv1dArgs a;
+            a.state = st_in.data();
+            a.weight = w.data();
+            a.x = io.data();
+            a.x_stride = xs;
+            a.y = io.data();
+            a.y_stride = xs;
+            a.n_tokens = n;
+            a.channels = channels;
+            a.kc = kc;
+            k->conv1d(a, c0, c1);
+            EXPECT_EQ(st_in, st);
+            for (int t = 0; t < n; ++t)
+              for (int64_t ch = c0; ch < c1; ++ch) EXPECT_EQ(io[size_t(t * xs + ch)], y[size_t(t * xs + ch)]);
             for (int t = 0; t < n; ++t)
               for (int64_t ch = 0; ch < xs; ++ch) {
                 if (ch < c0 || ch >= c1) {
