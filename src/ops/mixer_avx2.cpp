@@ -13,6 +13,8 @@ namespace dllm::mixer {
 
 namespace {
 
+#include "ops/simd256.h"  // hsum, shared with the matmul kernels
+
 struct Vec {
   using T = __m256;
   static constexpr int W = 8;
@@ -35,12 +37,7 @@ struct Vec {
   static T inf_above(T x, float t, T v) {
     return _mm256_blendv_ps(v, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, _mm256_set1_ps(t), _CMP_GT_OQ));
   }
-  static float hsum(T v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-  }
+  static float hsum(T v) { return ::dllm::mixer::hsum(v); }
 };
 
 #include "ops/mixer_simd_impl.h"

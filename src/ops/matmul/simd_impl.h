@@ -4,12 +4,7 @@
 // (written over the including file's FVec). Include it INSIDE an anonymous
 // namespace of a file compiled for the ISA.
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+#include "ops/simd256.h"  // hsum
 
 inline float f16_at(const uint8_t* p) {
   uint16_t h;
