@@ -23,6 +23,7 @@
 #include "sampling_flags.h"
 #include "serve/engine.h"
 #include "serve/http_routes.h"
+#include "serve/request.h"
 
 namespace dllm::cli {
 namespace {
@@ -122,9 +123,8 @@ int serve_main(int argc, char** argv) {
     if (!st.kwargs_defaults.is_object()) fail("--chat-template-kwargs must be a JSON object");
     auto it = st.kwargs_defaults.find("enable_thinking");
     if (it != st.kwargs_defaults.end() && !it->is_boolean()) fail("--chat-template-kwargs: enable_thinking must be true or false");
-    for (const char* reserved : {"messages", "tools", "add_generation_prompt", "bos_token", "eos_token"})
-      if (st.kwargs_defaults.contains(reserved))
-        fail("--chat-template-kwargs may not set '", reserved, "' (the server sets it)");
+    if (const char* reserved = serve::reserved_template_kwarg(st.kwargs_defaults))
+      fail("--chat-template-kwargs may not set '", reserved, "' (the server sets it)");
   }
   if (!template_file.empty()) st.tmpl.template_text = read_text_file(template_file, "the chat template");
   st.defaults.temp = sf.temp.value_or(0.8f);

@@ -182,13 +182,18 @@ TEST(MixerKernels, Conv1dMatchesReference) {
           const std::vector<float> x = random_vec(rng, size_t(xs) * n, -2, 2);
           const std::vector<float> w = random_vec(rng, size_t(channels) * kc, -1, 1);
           const std::vector<float> st0 = random_vec(rng, size_t(channels) * (kc - 1), -2, 2);
-          auto run = [&](const MixerKernels& ks, int64_t c0, int64_t c1, std::vector<float>& st, std::vector<float>& y) {
+          // in_place: y starts as a copy of x and is also the input (as the layer runs it)
+          auto run = [&](const MixerKernels& ks, int64_t c0, int64_t c1, std::vector<float>& st, std::vector<float>& y,
+                         bool in_place = false) {
             st = st0;
-            y.assign(size_t(xs) * n, 0.5f);
+            if (in_place)
+              y = x;
+            else
+              y.assign(size_t(xs) * n, 0.5f);
             Conv1dArgs a;
             a.state = st.data();
             a.weight = w.data();
-            a.x = x.data();
+            a.x = in_place ? y.data() : x.data();
             a.x_stride = xs;
             a.y = y.data();
             a.y_stride = xs;
@@ -204,18 +209,8 @@ TEST(MixerKernels, Conv1dMatchesReference) {
             EXPECT_EQ(st, st_ref);  // the state is only shifted
             EXPECT_LT(rel_diff(y, y_ref), 1e-6);
             // In place (y == x, as the layer runs it): the same outputs and state.
-            std::vector<float> io = x, st_in = st0;
-            Conv1dArgs a;
-            a.state = st_in.data();
-            a.weight = w.data();
-            a.x = io.data();
-            a.x_stride = xs;
-            a.y = io.data();
-            a.y_stride = xs;
-            a.n_tokens = n;
-            a.channels = channels;
-            a.kc = kc;
-            k->conv1d(a, c0, c1);
+            std::vector<float> st_in, io;
+            run(*k, c0, c1, st_in, io, true);
             EXPECT_EQ(st_in, st);
             for (int t = 0; t < n; ++t)
               for (int64_t ch = c0; ch < c1; ++ch) EXPECT_EQ(io[size_t(t * xs + ch)], y[size_t(t * xs + ch)]);

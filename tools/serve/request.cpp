@@ -215,9 +215,8 @@ ChatRequest parse_chat_request(const json& b, const GenParams& defaults, int32_t
     if (!it->is_null()) r.enable_thinking = boolean(*it, "chat_template_kwargs.enable_thinking") ? 1 : 0;
     kwargs.erase(it);  // passed as its own parameter
   }
-  for (const char* reserved : {"messages", "tools", "add_generation_prompt", "bos_token", "eos_token"})
-    if (kwargs.contains(reserved))
-      bad(std::string("chat_template_kwargs.") + reserved, "is set by the server, not by template kwargs");
+  if (const char* reserved = reserved_template_kwarg(kwargs))
+    bad(std::string("chat_template_kwargs.") + reserved, "is set by the server, not by template kwargs");
   if (!kwargs.empty()) r.template_kwargs_json = kwargs.dump();
   r.gen = parse_gen(b, defaults, n_vocab);
   if (auto* v = find(b, "logprobs"); v && boolean(*v, "logprobs")) {
@@ -227,6 +226,12 @@ ChatRequest parse_chat_request(const json& b, const GenParams& defaults, int32_t
     bad("top_logprobs", "needs \"logprobs\": true");
   }
   return r;
+}
+
+const char* reserved_template_kwarg(const json& kwargs) {
+  for (const char* name : {"messages", "tools", "add_generation_prompt", "bos_token", "eos_token"})
+    if (kwargs.contains(name)) return name;
+  return nullptr;
 }
 
 CompletionRequest parse_completion_request(const json& b, const GenParams& defaults, int32_t n_vocab) {

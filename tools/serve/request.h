@@ -44,6 +44,10 @@ struct CompletionRequest {
 // Parses a body as JSON (400 "invalid JSON ..." otherwise) that must be an object.
 nlohmann::json parse_body(const std::string& body);
 
+// The first template variable in `kwargs` that the server sets itself
+// (messages, tools, add_generation_prompt, bos_token, eos_token), or nullptr.
+const char* reserved_template_kwarg(const nlohmann::json& kwargs);
+
 // `defaults` carries the server's sampling flags; n_vocab bounds logit_bias ids;
 // kwargs_defaults are --chat-template-kwargs.
 ChatRequest parse_chat_request(const nlohmann::json& body, const GenParams& defaults, int32_t n_vocab,

@@ -456,6 +456,7 @@ class Cli(unittest.TestCase):
     def test_errors(self):
         for args, text in ((["-m", "/nonexistent.gguf", "--port", "0"], "nonexistent.gguf"),
                            (["-m", ARGS.model, "--chat-template-kwargs", "[1]"], "--chat-template-kwargs"),
+                           (["-m", ARGS.model, "--chat-template-kwargs", '{"messages": []}'], "'messages'"),
                            (["-m", ARGS.model, "--log-format", "xml"], "log-format"),
                            (["-m", ARGS.model, "-np", "0"], "parallel"),
                            (["-m", ARGS.model, "--api-key-file", "/nonexistent.key"], "nonexistent.key")):
