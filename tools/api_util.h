@@ -44,9 +44,11 @@ using ContextPtr = std::unique_ptr<deltallm_context, ContextDeleter>;
 using SamplerPtr = std::unique_ptr<deltallm_sampler, SamplerDeleter>;
 using DetokenizerPtr = std::unique_ptr<deltallm_detokenizer, DetokenizerDeleter>;
 
-inline ModelPtr load_model(const std::string& path, bool vocab_only = false) {
+inline ModelPtr load_model(const std::string& path, bool vocab_only = false,
+                           int32_t weight_memory = DELTALLM_WEIGHTS_AUTO) {
   deltallm_model_params p = deltallm_model_default_params();
   p.vocab_only = vocab_only;
+  p.weight_memory = weight_memory;
   deltallm_model* m = nullptr;
   check(deltallm_model_load(path.c_str(), &p, &m));
   return ModelPtr(m);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include <deltallm.h>
 #include "util/error.h"
 
 namespace dllm::cli {
@@ -24,5 +25,23 @@ inline bool parse_args(CLI::App& app, int argc, char** argv) {
   }
   return true;
 }
+
+// --mmap / --no-mmap (llama.cpp's names): where the weights live
+// (deltallm_weight_memory; neither flag: AUTO).
+struct WeightMemoryFlags {
+  bool mmap = false, no_mmap = false;
+  void add(CLI::App& app) {
+    CLI::Option* m = app.add_flag("--mmap", mmap,
+                                  "map the weights from the file (starts at once, shares the page cache; decode "
+                                  "about 10% slower)");
+    CLI::Option* c = app.add_flag("--no-mmap", no_mmap,
+                                  "read the weights into memory on 2 MiB pages (the default when the kernel "
+                                  "offers transparent huge pages and the weights fit in 80% of free memory)");
+    m->excludes(c);
+  }
+  int32_t value() const {
+    return mmap ? DELTALLM_WEIGHTS_MMAP : no_mmap ? DELTALLM_WEIGHTS_COPY : DELTALLM_WEIGHTS_AUTO;
+  }
+};
 
 }  // namespace dllm::cli

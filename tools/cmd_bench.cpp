@@ -90,10 +90,12 @@ int bench_main(int argc, char** argv) {
   app.add_flag("--membw", membw,
                "measure the machine's memory read bandwidth (a streaming read with the same threads) right "
                "before the tg test, and report tg's weight traffic as a share of it");
+  WeightMemoryFlags wm;
+  wm.add(app);
   if (!parse_args(app, argc, argv)) return 0;
   if (n_prompt == 0 && n_gen == 0) fail("nothing to measure: -p and -n are both 0");
 
-  ModelPtr model = load_model(model_path);
+  ModelPtr model = load_model(model_path, false, wm.value());
   const deltallm_model_info mi = model_info(model.get());
   if (mi.vocab_only) fail(model_path, ": the file has no weights (a vocab-only file)");
   deltallm_context_params cp = deltallm_context_default_params();

@@ -173,10 +173,12 @@ int chat_main(int argc, char** argv) {
   app.add_option("-c,--ctx-size", n_ctx, "context size (0: min(trained context, 4096))")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 24));
   app.add_option("--kv-type", kv_type, "KV cache type")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
+  WeightMemoryFlags wm;
+  wm.add(app);
   sf.add_to(app);
   if (!parse_args(app, argc, argv)) return 0;
 
-  ModelPtr model = load_model(model_path);
+  ModelPtr model = load_model(model_path, false, wm.value());
   const deltallm_model_info mi = model_info(model.get());
   if (mi.vocab_only) fail(model_path, ": the file has no weights (a vocab-only file)");
   const char* tmpl = nullptr;

@@ -65,12 +65,14 @@ int run_main(int argc, char** argv) {
   app.add_option("--kv-type", kv_type, "KV cache type")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
   app.add_flag("--ignore-eos", ignore_eos, "keep generating after an end-of-generation token");
   app.add_flag("--no-parse-special", no_parse_special, "with -p: treat special-token texts as plain text");
+  WeightMemoryFlags wm;
+  wm.add(app);
   sf.add_to(app);
   if (!parse_args(app, argc, argv)) return 0;
   const bool text_mode = opt_prompt->count() > 0;
   if (!text_mode && opt_tokens->count() == 0) fail("give a prompt with -p TEXT or --tokens IDS");
 
-  ModelPtr model = load_model(model_path);
+  ModelPtr model = load_model(model_path, false, wm.value());
   const deltallm_model_info mi = model_info(model.get());
   if (mi.vocab_only) fail(model_path, ": the file has no weights (a vocab-only file)");
   std::vector<int32_t> ids;

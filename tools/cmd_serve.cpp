@@ -105,6 +105,8 @@ int serve_main(int argc, char** argv) {
   app.add_option("--log-format", log_format, "format of the per-request log lines")
       ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   app.add_flag("-v,--verbose", verbose, "log every HTTP request and the library's debug messages");
+  WeightMemoryFlags wm;
+  wm.add(app);
   sf.add_to(app);
   if (!parse_args(app, int(av.size()), av.data())) return 0;
 
@@ -206,7 +208,7 @@ int serve_main(int argc, char** argv) {
   ContextPtr ctx;
   std::unique_ptr<serve::Engine> engine;
   try {
-    model = load_model(model_path);
+    model = load_model(model_path, false, wm.value());
     const deltallm_model_info mi = model_info(model.get());
     if (mi.vocab_only) fail(model_path, ": the file has no weights (a vocab-only file)");
     deltallm_context_params cp = deltallm_context_default_params();

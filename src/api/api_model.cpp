@@ -10,6 +10,7 @@
 #include "formats/gguf_json.h"
 #include "model/forward.h"
 #include "util/log.h"
+#include "util/sysmem.h"
 #include "util/thread_pool.h"
 
 namespace dllm::api {
@@ -61,6 +62,28 @@ void touch_weights(const GgufFile& f, const deltallm_model_params& p, float from
       raise(DELTALLM_ERR_CANCELLED, "loading cancelled by the progress callback");
   }
   (void)sink;
+}
+
+// The tensors read into memory: all but an untied token embedding, which
+// only ever has single rows gathered from it.
+bool copied_tensor(const GgufFile& f, const GgufTensorInfo& t) {
+  return !(t.name == "token_embd.weight" && f.find_tensor("output.weight"));
+}
+
+bool copy_weights(const deltallm_model_params& p, const GgufFile& f) {
+  if (p.weight_memory == DELTALLM_WEIGHTS_MMAP) return false;
+  if (p.weight_memory == DELTALLM_WEIGHTS_COPY) return true;
+  if (!transparent_huge_pages_offered()) return false;  // the copy would gain nothing
+  uint64_t bytes = 0;
+  for (const GgufTensorInfo& t : f.tensors())
+    if (copied_tensor(f, t)) bytes += t.nbytes;
+  const uint64_t avail = mem_available_bytes();
+  if (avail == 0 || double(bytes) > 0.8 * double(avail)) {
+    log_info(str_cat("weights: ", bytes >> 20, " MiB do not fit in 80% of the ", avail >> 20,
+                     " MiB available; mapping the file instead of copying it (slower decode)"));
+    return false;
+  }
+  return true;
 }
 
 void report(const deltallm_model_params& p, float frac) {
@@ -122,6 +145,7 @@ deltallm_model_params deltallm_model_default_params(void) {
   p.progress_callback = nullptr;
   p.progress_user_data = nullptr;
   p.vocab_only = false;
+  p.weight_memory = DELTALLM_WEIGHTS_AUTO;
   return p;
 }
 
@@ -130,6 +154,9 @@ deltallm_status deltallm_model_load(const char* path, const deltallm_model_param
     require(path, "path");
     require(out, "out");
     const deltallm_model_params p = read_params(params, deltallm_model_default_params(), "params");
+    if (p.weight_memory < DELTALLM_WEIGHTS_AUTO || p.weight_memory > DELTALLM_WEIGHTS_COPY)
+      raise(DELTALLM_ERR_INVALID_ARGUMENT, "params.weight_memory is ", p.weight_memory,
+            ", expected 0 (AUTO), 1 (MMAP) or 2 (COPY)");
     check_readable(path);
     report(p, 0.0f);
     std::unique_ptr<GgufFile> file = GgufFile::open(path);
@@ -139,7 +166,19 @@ deltallm_status deltallm_model_load(const char* path, const deltallm_model_param
       m->own_file = std::move(file);
       m->file = m->own_file.get();
     } else {
-      if (p.progress_callback) touch_weights(*file, p, 0.02f, 0.95f);
+      if (copy_weights(p, *file)) {
+        const GgufFile& f = *file;
+        try {
+          file->copy_tensors_to_memory([&f](const GgufTensorInfo& t) { return copied_tensor(f, t); },
+                                       [&p](uint64_t done, uint64_t total) {
+                                         report(p, 0.02f + 0.93f * float(double(done) / double(total)));
+                                       });
+        } catch (const Error& e) {
+          raise(DELTALLM_ERR_IO, e.what());
+        }
+      } else if (p.progress_callback) {
+        touch_weights(*file, p, 0.02f, 0.95f);
+      }
       m->model = Model::from_file(std::move(file));
       m->file = &m->model->file();
       m->n_vocab = int32_t(m->model->hparams().n_vocab);

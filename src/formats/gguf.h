@@ -3,6 +3,7 @@
 // dllm::Error "FILE: offset N: problem".
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,7 @@ struct GgufTensorInfo {
   uint64_t offset = 0;  // relative to the data section
   uint64_t nbytes = 0;  // bytes of the tensor data
   uint64_t info_offset = 0;  // file offset of this tensor info entry (for messages)
+  int64_t mem_offset = -1;   // where copy_tensors_to_memory() put it; -1: read from the mapping
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   GgmlType ggml_type() const { return static_cast<GgmlType>(type); }
 };
@@ -103,8 +105,21 @@ class GgufFile {
 
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }  // file order
   const GgufTensorInfo* find_tensor(std::string_view name) const;          // nullptr if absent
-  const uint8_t* tensor_data(const GgufTensorInfo& t) const { return base_ + data_offset_ + t.offset; }
+  const uint8_t* tensor_data(const GgufTensorInfo& t) const {
+    return t.mem_offset >= 0 ? mem_ + t.mem_offset : base_ + data_offset_ + t.offset;
+  }
   const uint8_t* base() const { return base_; }
+
+  // Reads the data of the tensors `select` picks into anonymous memory backed
+  // by transparent huge pages where the kernel offers them (gguf_memory.cpp):
+  // streaming the weights then crosses a page boundary every 2 MiB instead of
+  // every 4 KiB (fewer TLB misses, and the hardware prefetchers, which stop at
+  // page boundaries, keep running). tensor_data() then points into the copy.
+  // `progress(done, total)` is called every few MiB; it may throw to cancel.
+  // Throws dllm::Error on a failed read or allocation. Once per file.
+  void copy_tensors_to_memory(const std::function<bool(const GgufTensorInfo&)>& select,
+                              const std::function<void(uint64_t done, uint64_t total)>& progress);
+  uint64_t copied_bytes() const { return mem_bytes_; }  // tensor bytes copied (0: all mapped)
 
  private:
   GgufFile() = default;
@@ -113,6 +128,10 @@ class GgufFile {
   int fd_ = -1;
   const uint8_t* base_ = nullptr;
   uint64_t size_ = 0;
+  uint8_t* mem_ = nullptr;     // copy_tensors_to_memory()'s block (mem_map_ aligned up to 2 MiB)
+  void* mem_map_ = nullptr;
+  uint64_t mem_map_bytes_ = 0;
+  uint64_t mem_bytes_ = 0;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;

@@ -364,14 +364,16 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
     }
     f->base_ = static_cast<const uint8_t*>(m);
   }
-  // The mapping keeps the file alive; the descriptor is no longer needed.
-  ::close(fd);
+  // The mapping keeps the file alive; copy_tensors_to_memory() reads through
+  // the descriptor.
+  f->fd_ = fd;
   GgufParser(*f).parse();  // on a throw, ~GgufFile unmaps
   return f;
 }
 
 GgufFile::~GgufFile() {
   if (base_) munmap(const_cast<uint8_t*>(base_), size_);
+  if (mem_map_) munmap(mem_map_, mem_map_bytes_);
   if (fd_ >= 0) ::close(fd_);
 }
 

@@ -169,7 +169,9 @@ std::string Context::memory_plan() const {
   const HParams& hp = model_.hparams();
   std::string s;
   s += "memory plan: " + model_.describe() + "\n";
-  s += "  weights (mmapped)       " + mib(model_.weight_bytes()) + "\n";
+  const uint64_t copied = model_.file().copied_bytes();
+  if (copied > 0) s += "  weights (in memory)     " + mib(copied) + "  (2 MiB pages where the kernel offers them)\n";
+  if (model_.weight_bytes() > copied) s += "  weights (mmapped)       " + mib(model_.weight_bytes() - copied) + "\n";
   s += str_cat("  KV cache (", kv_type_ == KvType::F16 ? "f16" : "f32", ")          ", mib(mem_->kv_bytes() * n_seq_),
                "  (", hp.n_attention_layers(), " layers x ", n_ctx_, " positions x ", n_seq_, " seq)\n");
   s += str_cat("  recurrent state (f32)   ", mib(mem_->recurrent_bytes() * n_seq_), "  (", hp.n_recurrent_layers(),

@@ -140,6 +140,13 @@ static void load_errors(const char* model_path) {
   /* wrong size */
   deltallm_model_params p = deltallm_model_default_params();
   CHECK(p.size == sizeof p && p.progress_callback == NULL && !p.vocab_only);
+  CHECK(p.weight_memory == DELTALLM_WEIGHTS_AUTO);
+  p.weight_memory = 3;
+  INVALID(deltallm_model_load(model_path, &p, &m));
+  p.weight_memory = -1;
+  INVALID(deltallm_model_load(model_path, &p, &m));
+  CHECK(m == (deltallm_model*)0x1);
+  p = deltallm_model_default_params();
   p.size = 3;
   INVALID(deltallm_model_load(model_path, &p, &m));
   p.size = sizeof p + 8;
@@ -811,6 +818,61 @@ static void rollback_calls(const deltallm_model* m) {
   deltallm_context_free(c);
 }
 
+/* Last-position logits of 5 tokens decoded in a fresh context. */
+static void logits_of(const deltallm_model* m, float* out, int32_t n_vocab) {
+  deltallm_context_params p = deltallm_context_default_params();
+  p.n_ctx = 16;
+  p.n_threads = 2;
+  deltallm_context* c = NULL;
+  OK(deltallm_context_create(m, &p, &c));
+  if (!c) return;
+  const int32_t toks[5] = {3, 14, 15, 92, 65};
+  deltallm_batch b = deltallm_batch_default_params();
+  b.n_tokens = 5;
+  b.tokens = toks;
+  OK(deltallm_decode(c, &b));
+  const float* l = NULL;
+  OK(deltallm_get_logits(c, -1, &l));
+  if (l) memcpy(out, l, (size_t)n_vocab * sizeof(float));
+  deltallm_context_free(c);
+}
+
+/* The weights mapped or copied into memory: the same logits, bit for bit,
+ * and the copy reports its progress. */
+static void weight_memory_calls(const char* model_path) {
+  float* want = NULL;
+  int32_t n_vocab = 0;
+  for (int mode = DELTALLM_WEIGHTS_AUTO; mode <= DELTALLM_WEIGHTS_COPY; ++mode) {
+    deltallm_model_params p = deltallm_model_default_params();
+    p.weight_memory = mode;
+    progress_state ps = {0, 0.0f, 1, 0};
+    p.progress_callback = on_progress;
+    p.progress_user_data = &ps;
+    deltallm_model* m = NULL;
+    OK(deltallm_model_load(model_path, &p, &m));
+    if (!m) return;
+    CHECK(ps.calls >= 3 && ps.monotonic && ps.last == 1.0f);
+    deltallm_model_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    OK(deltallm_model_get_info(m, &info));
+    if (!want) {
+      n_vocab = info.n_vocab;
+      want = (float*)calloc((size_t)n_vocab, sizeof(float));
+      if (want) logits_of(m, want, n_vocab);
+    } else if (info.n_vocab == n_vocab) {
+      float* got = (float*)calloc((size_t)n_vocab, sizeof(float));
+      if (got) logits_of(m, got, n_vocab);
+      CHECK(got && memcmp(got, want, (size_t)n_vocab * sizeof(float)) == 0);
+      free(got);
+    } else {
+      CHECK(0);
+    }
+    deltallm_model_free(m);
+  }
+  free(want);
+}
+
 /* Prompt-cache checkpoints: save at a length, move on, restore, continue. */
 static void checkpoint_calls(const deltallm_model* m) {
   deltallm_context_params p = deltallm_context_default_params();
@@ -891,6 +953,7 @@ int main(int argc, char** argv) {
   library_calls();
   OK(deltallm_set_log_level(DELTALLM_LOG_DEBUG));
   load_errors(argv[1]);
+  weight_memory_calls(argv[1]);
   deltallm_model* m = load_model(argv[1]);
   if (m) {
     model_calls(m);

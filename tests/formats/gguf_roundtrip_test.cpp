@@ -208,6 +208,46 @@ TEST(GgufRoundTrip, VocabOnlyFileHasNoTensors) {
   EXPECT_EQ(f->metadata().size(), 2u);
 }
 
+// The tensors a selector picks are read into memory: same bytes, aligned,
+// the others still read from the mapping; a second copy is refused.
+TEST(GgufRoundTrip, TensorsCopiedToMemory) {
+  GgufWriter w;
+  w.set("general.architecture", V::str("qwen35"));
+  std::mt19937 rng(7);
+  const std::vector<std::pair<std::string, int64_t>> specs = {{"a", 3}, {"b", 1000}, {"c", 17}, {"d", 5 << 20}};
+  for (const auto& [name, n] : specs) {
+    std::vector<uint8_t> bytes(size_t(n) * 4);
+    for (auto& b : bytes) b = uint8_t(rng());
+    w.add_tensor(name, GgmlType::F32, {n}, bytes.data(), bytes.size());
+  }
+  const std::string path = test::temp_path("copied.gguf");
+  w.write(path);
+  auto f = GgufFile::open(path);
+  std::vector<std::vector<uint8_t>> mapped;
+  for (const GgufTensorInfo& t : f->tensors()) mapped.emplace_back(f->tensor_data(t), f->tensor_data(t) + t.nbytes);
+  EXPECT_EQ(f->copied_bytes(), 0u);
+  uint64_t last_done = 0, calls = 0;
+  f->copy_tensors_to_memory([](const GgufTensorInfo& t) { return t.name != "c"; },
+                            [&](uint64_t done, uint64_t total) {
+                              EXPECT_GT(done, last_done);
+                              EXPECT_LE(done, total);
+                              last_done = done;
+                              ++calls;
+                            });
+  EXPECT_EQ(f->copied_bytes(), uint64_t(3 + 1000 + (5 << 20)) * 4);
+  EXPECT_EQ(last_done, f->copied_bytes());
+  EXPECT_GE(calls, 4u);  // the 20 MiB tensor takes two reads
+  for (size_t i = 0; i < f->tensors().size(); ++i) {
+    const GgufTensorInfo& t = f->tensors()[i];
+    const uint8_t* p = f->tensor_data(t);
+    EXPECT_EQ(std::memcmp(p, mapped[i].data(), t.nbytes), 0) << t.name;
+    const bool in_mapping = p >= f->base() && p < f->base() + f->file_size();
+    EXPECT_EQ(in_mapping, t.name == "c") << t.name;
+    if (!in_mapping) EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u) << t.name;
+  }
+  EXPECT_THROW(f->copy_tensors_to_memory([](const GgufTensorInfo&) { return true; }, nullptr), Error);
+}
+
 TEST(GgufRoundTrip, Version2IsRead) {
   GgufWriter w;
   w.set("general.architecture", V::str("qwen35"));

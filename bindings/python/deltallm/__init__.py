@@ -114,14 +114,21 @@ class Model(_Handle):
     """A loaded GGUF model (immutable; shareable between threads)."""
     _free = "deltallm_model_free"
 
-    def __init__(self, path, progress=None, vocab_only=False):
-        """progress: optional fn(fraction) -> bool (False cancels the load)."""
+    _WEIGHT_MEMORY = {"auto": 0, "mmap": 1, "copy": 2}
+
+    def __init__(self, path, progress=None, vocab_only=False, weights="auto"):
+        """progress: optional fn(fraction) -> bool (False cancels the load).
+        weights: "auto", "mmap" (map the file) or "copy" (read into memory on
+        2 MiB pages); see deltallm_weight_memory in deltallm.h."""
+        if weights not in self._WEIGHT_MEMORY:
+            raise ValueError(f"weights must be one of {sorted(self._WEIGHT_MEMORY)}, not {weights!r}")
         p = _L.deltallm_model_default_params()
         keep = None
         if progress is not None:
             keep = _lib.ProgressCallback(lambda f, _ud: bool(progress(f)))
             p.progress_callback = keep
         p.vocab_only = vocab_only
+        p.weight_memory = self._WEIGHT_MEMORY[weights]
         h = ctypes.c_void_p()
         _check(_L.deltallm_model_load(str(path).encode(), ctypes.byref(p), ctypes.byref(h)))
         self._h = h

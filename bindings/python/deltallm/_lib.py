@@ -55,7 +55,8 @@ AbortCallback = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p)
 
 class ModelParams(ctypes.Structure):
     _fields_ = [("size", ctypes.c_size_t), ("progress_callback", ProgressCallback),
-                ("progress_user_data", ctypes.c_void_p), ("vocab_only", ctypes.c_bool)]
+                ("progress_user_data", ctypes.c_void_p), ("vocab_only", ctypes.c_bool),
+                ("weight_memory", ctypes.c_int32)]
 
 
 class ModelInfo(ctypes.Structure):

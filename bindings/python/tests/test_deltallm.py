@@ -78,6 +78,18 @@ class LibraryTest(unittest.TestCase):
         self.assertEqual(e.exception.status, deltallm.ERR_CANCELLED)
         self.assertEqual(len(seen), 2)
 
+    def test_weights_mapped_or_copied_give_the_same_logits(self):
+        with self.assertRaises(ValueError):
+            deltallm.Model(MODEL, weights="huge")
+        rows = []
+        for weights in ("mmap", "copy", "auto"):
+            with deltallm.Model(MODEL, weights=weights) as m:
+                with m.context(n_ctx=64, n_threads=1) as c:
+                    c.decode(prompt_ids(6))
+                    rows.append(list(c.logits(-1)))
+        self.assertEqual(rows[0], rows[1])
+        self.assertEqual(rows[0], rows[2])
+
     def test_log_callback(self):
         got = []
         deltallm.set_log_callback(lambda level, text: got.append((level, text)))
