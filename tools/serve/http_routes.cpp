@@ -9,7 +9,7 @@
 #include "api_util.h"
 #include "serve/api_error.h"
 #include "serve/connection_probe.h"
-#include "serve/reasoning.h"
+#include "serve/chat_reply.h"
 
 namespace dllm::serve {
 namespace {
@@ -119,12 +119,19 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request
     if (!u.error.empty()) throw ApiError(503, u.error);
     json choice = {{"index", 0}, {"finish_reason", u.finish_reason}};
     if (kind == Kind::Chat) {
-      ReasoningSplitter split(job->prompt.starts_in_reasoning);
+      ChatReplySplitter split(job->prompt.starts_in_reasoning, job->prompt.tools_json);
       std::string reasoning, content;
-      split.push(text, &reasoning, &content);
-      split.flush(&reasoning, &content);
+      std::vector<ToolCall> calls;
+      split.push(text, true, &reasoning, &content, &calls);
       json msg = {{"role", "assistant"}, {"content", content}};
       if (!reasoning.empty()) msg["reasoning_content"] = reasoning;
+      if (!calls.empty()) {
+        json tc = json::array();
+        for (size_t i = 0; i < calls.size(); ++i) tc.push_back(tool_call_json(id, i, calls[i], false));
+        msg["tool_calls"] = tc;
+        if (content.empty()) msg["content"] = nullptr;
+        if (u.finish_reason == "stop") choice["finish_reason"] = "tool_calls";
+      }
       choice["message"] = msg;
       choice["logprobs"] = want_lp ? chat_logprobs(st.model, lps) : json(nullptr);
     } else {
@@ -141,7 +148,8 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request
   }
 
   // Streamed: one chunk per step's new text; [DONE] last.
-  auto split = std::make_shared<ReasoningSplitter>(job->prompt.starts_in_reasoning);
+  auto split = std::make_shared<ChatReplySplitter>(job->prompt.starts_in_reasoning, job->prompt.tools_json);
+  auto n_calls = std::make_shared<size_t>(0);
   auto started = std::make_shared<bool>(false);
   const std::string alias = st.alias;
   const deltallm_model* model = st.model;
@@ -169,18 +177,23 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request
         Job::Update u = job->take(std::chrono::milliseconds(200));
         if (!u.done && u.text.empty() && probe->closed()) return job->cancel(), false;
         std::string reasoning, content;
+        std::vector<ToolCall> calls;
         if (kind == Kind::Chat) {
-          split->push(u.text, &reasoning, &content);
-          if (u.done) split->flush(&reasoning, &content);
+          split->push(u.text, u.done, &reasoning, &content, &calls);
         } else {
           content = u.text;
         }
-        if (!reasoning.empty() || !content.empty() || !u.logprobs.empty()) {
+        if (!reasoning.empty() || !content.empty() || !calls.empty() || !u.logprobs.empty()) {
           json choice;
           if (kind == Kind::Chat) {
             json delta = json::object();
             if (!reasoning.empty()) delta["reasoning_content"] = reasoning;
             if (!content.empty()) delta["content"] = content;
+            if (!calls.empty()) {
+              json tc = json::array();
+              for (const ToolCall& c : calls) tc.push_back(tool_call_json(id, (*n_calls)++, c, true));
+              delta["tool_calls"] = tc;
+            }
             choice = {{"index", 0}, {"delta", delta}, {"finish_reason", nullptr}};
             choice["logprobs"] = u.logprobs.empty() ? json(nullptr) : chat_logprobs(model, u.logprobs);
           } else {
@@ -193,9 +206,10 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request
         if (!u.error.empty()) {
           sse(sink, error_body(503, u.error));
         } else {
+          const std::string reason = *n_calls > 0 && u.finish_reason == "stop" ? "tool_calls" : u.finish_reason;
           json choice = kind == Kind::Chat
                             ? json{{"index", 0}, {"delta", json::object()}, {"logprobs", nullptr},
-                                   {"finish_reason", u.finish_reason}}
+                                   {"finish_reason", reason}}
                             : json{{"index", 0}, {"text", ""}, {"logprobs", nullptr}, {"finish_reason", u.finish_reason}};
           sse(sink, chunk(choice));
           if (job->params.include_usage) {

@@ -119,6 +119,7 @@ Prompt build_chat_prompt(const deltallm_model* m, const ChatRequest& r, const Te
   // Reasoning models' generation prompts end inside "<think>\n".
   const size_t last = p.text.find_last_not_of(" \n");
   p.starts_in_reasoning = last != std::string::npos && last + 1 >= 7 && p.text.compare(last + 1 - 7, 7, "<think>") == 0;
+  p.tools_json = r.tools_json;
   return p;
 }
 

@@ -23,6 +23,7 @@ struct Prompt {
   // as Qwen3.5's render a past assistant turn unlike the prompt that opened it).
   std::vector<int64_t> checkpoint_hints;
   bool starts_in_reasoning = false;     // the generation prompt opened a <think> block
+  std::string tools_json;               // the tools offered to the model ("" : none): replies are parsed for calls
 };
 
 struct TemplateOptions {

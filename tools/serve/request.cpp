@@ -193,6 +193,16 @@ ChatRequest parse_chat_request(const json& b, const GenParams& defaults, int32_t
     if (auto it = m.find("tool_calls"); it != m.end() && !it->is_null()) {
       if (!it->is_array()) bad(f + ".tool_calls", "must be a list");
       out["tool_calls"] = *it;
+      // OpenAI clients send function.arguments as a JSON string; the templates
+      // iterate it as a mapping (arguments|items), so it goes in as an object.
+      for (auto& call : out["tool_calls"]) {
+        if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) continue;
+        auto& fn = call["function"];
+        if (auto a = fn.find("arguments"); a != fn.end() && a->is_string()) {
+          nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(a->get<std::string>(), nullptr, false);
+          if (parsed.is_object()) *a = std::move(parsed);
+        }
+      }
     }
     r.messages.push_back(std::move(out));
   }

@@ -450,7 +450,7 @@ class Cli(unittest.TestCase):
                      "--alias", "--api-key", "--api-key-file", "--timeout", "--max-queue", "--max-body", "--cache-ram",
                      "--checkpoint-every", "--slot-similarity", "--temp", "--top-k", "--top-p", "--min-p",
                      "--repeat-penalty", "--seed", "--chat-template-file", "--chat-template-kwargs", "--cors-origin",
-                     "--log-format", "--verbose"):
+                     "--log-format", "--verbose", "--mmap", "--no-mmap"):
             self.assertIn(flag, r.stdout)
 
     def test_errors(self):
@@ -478,6 +478,24 @@ class Cli(unittest.TestCase):
             over = s.ok("/apply-template", {"messages": msgs,
                                             "chat_template_kwargs": {"effort": "low", "enable_thinking": True}})
             self.assertEqual(over["prompt"].lower(), "low|true|hi")
+        finally:
+            s.stop()
+            os.unlink(f.name)
+
+    def test_tool_call_arguments_render_as_a_mapping(self):
+        # OpenAI clients send a past call's arguments as a JSON string; templates iterate them as a mapping.
+        with tempfile.NamedTemporaryFile("w", suffix=".jinja", delete=False) as f:
+            f.write("{% for m in messages %}{% for tc in m.tool_calls or [] %}{{ tc.function.name }}("
+                    "{% for k, v in tc.function.arguments|items %}{{ k }}={{ v }};{% endfor %}){% endfor %}"
+                    "{% endfor %}")
+        s = Server("--chat-template-file", f.name)
+        try:
+            for args in ('{"city": "Oslo", "days": 3}', {"city": "Oslo", "days": 3}):
+                msgs = [{"role": "user", "content": "weather?"},
+                        {"role": "assistant", "content": None,
+                         "tool_calls": [{"id": "call_1", "type": "function",
+                                         "function": {"name": "get_weather", "arguments": args}}]}]
+                self.assertEqual(s.ok("/apply-template", {"messages": msgs})["prompt"], "get_weather(city=Oslo;days=3;)")
         finally:
             s.stop()
             os.unlink(f.name)
