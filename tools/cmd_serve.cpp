@@ -59,6 +59,7 @@ int serve_main(int argc, char** argv) {
   std::string model_path, host = "127.0.0.1", alias, api_key, api_key_file, template_file, kwargs_text, cors;
   std::string log_format = "text", kv_type = "f16";
   int port = 8080, n_parallel = 1, threads = 0, n_batch = 512;
+  int64_t reasoning_budget = -1;
   int64_t n_ctx = 0, n_predict = -1, max_queue = 64, max_body = 16 << 20, checkpoint_every = 2048;
   double timeout = 0, slot_similarity = 0.5;
   int64_t cache_mib = -1;
@@ -71,6 +72,10 @@ int serve_main(int argc, char** argv) {
   app.add_option("-c,--ctx-size", n_ctx,
                  "context positions in total, shared out over the slots (0: min(trained context, 4096) per slot)")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 24));
+  app.add_option("--reasoning-budget", reasoning_budget,
+                 "thinking tokens a reply may spend before the server closes its <think> block itself and the "
+                 "answer follows (-1: no limit; a request's thinking_budget_tokens overrides it)")
+      ->check(CLI::Range(int64_t(-1), int64_t(1) << 30))->capture_default_str();
   app.add_option("-n,--n-predict", n_predict,
                  "default max_tokens of a request (-1: until the end of the slot's context)")
       ->check(CLI::Range(int64_t(-1), int64_t(1) << 30))->capture_default_str();
@@ -139,6 +144,7 @@ int serve_main(int argc, char** argv) {
   st.defaults.frequency_penalty = sf.frequency_penalty;
   st.defaults.seed = sf.seed;
   st.defaults.max_tokens = n_predict;
+  st.defaults.reasoning_budget = reasoning_budget;
   st.alias = alias.empty() ? model_path.substr(model_path.find_last_of('/') + 1) : alias;
   st.created = int64_t(std::time(nullptr));
   if (verbose) deltallm_set_log_level(DELTALLM_LOG_DEBUG);

@@ -25,6 +25,13 @@ struct Engine::Slot {
   int32_t next_token = -1;        // sampled, decoded in the next step
   int64_t generated = 0;
   std::string held;               // text not yet sent: it may be the start of a stop string
+  // Reasoning budget: whether the reply is inside its <think> block, the
+  // thinking tokens so far, the last bytes of the reply (tags split over
+  // tokens), and tokens to insert instead of sampling (the closing tag).
+  bool thinking = false, thought = false;
+  int64_t thinking_tokens = 0;
+  std::string tail;
+  std::vector<int32_t> forced;
   cli::SamplerPtr sampler;
   cli::DetokenizerPtr detok;
   Clock::time_point first_token;
@@ -312,6 +319,12 @@ void Engine::start(Slot& s, std::shared_ptr<Job> job, const std::string& why) {
   deltallm_detokenizer* d = nullptr;
   cli::check(deltallm_detokenizer_create(model_, 0, &d));
   s.detok.reset(d);
+  s.thinking = s.job->prompt.starts_in_reasoning;
+  s.thought = false;
+  s.thinking_tokens = 0;
+  s.tail.clear();
+  s.forced.clear();
+  if (s.thinking && g.reasoning_budget == 0) close_thinking(s);
   metrics_.prompt_tokens_reused += uint64_t(use);
 }
 
@@ -419,7 +432,12 @@ void Engine::take_checkpoint(Slot& s) {
 void Engine::after_token(Slot& s, int row) {
   Job& job = *s.job;
   int32_t tok = -1;
-  cli::check(deltallm_sampler_sample(s.sampler.get(), ctx_, row, &tok));
+  if (!s.forced.empty()) {  // the server closes the think block: these tokens, not the model's choice
+    tok = s.forced.front();
+    s.forced.erase(s.forced.begin());
+  } else {
+    cli::check(deltallm_sampler_sample(s.sampler.get(), ctx_, row, &tok));
+  }
   cli::check(deltallm_sampler_accept(s.sampler.get(), tok));
   if (!s.has_first) {
     s.has_first = true;
@@ -441,6 +459,7 @@ void Engine::after_token(Slot& s, int row) {
   size_t len = 0;
   cli::check(deltallm_detokenizer_push(s.detok.get(), tok, &text, &len));
   s.held.append(text, len);
+  track_thinking(s, std::string(text, len));
   // A stop string ends the reply; its text is not sent.
   size_t cut = std::string::npos;
   for (const std::string& stop : job.params.stop) cut = std::min(cut, s.held.find(stop));
@@ -457,6 +476,35 @@ void Engine::after_token(Slot& s, int row) {
   if (job.params.max_tokens >= 0 && s.generated >= job.params.max_tokens) return finish(s, "length");
   if (int64_t(s.tokens.size()) + 1 >= opt_.n_ctx) return finish(s, "length");
   s.next_token = tok;
+}
+
+void Engine::track_thinking(Slot& s, const std::string& piece) {
+  if (s.thought) return;
+  s.tail += piece;
+  if (!s.thinking && s.generated <= 4 && s.tail.find("<think>") != std::string::npos) {
+    s.thinking = true;  // the reply opened the block itself
+    s.tail.clear();
+    return;
+  }
+  if (s.tail.size() > 32) s.tail.erase(0, s.tail.size() - 32);
+  if (!s.thinking) return;
+  if (s.tail.find("</think>") != std::string::npos) {
+    s.thinking = false;
+    s.thought = true;
+    return;
+  }
+  ++s.thinking_tokens;
+  const int64_t budget = s.job->params.reasoning_budget;
+  if (budget >= 0 && s.thinking_tokens >= budget) close_thinking(s);
+}
+
+void Engine::close_thinking(Slot& s) {
+  // The form the Qwen templates give a finished block.
+  std::vector<int32_t> ids;
+  if (cli::try_tokenize(model_, "\n</think>\n\n", DELTALLM_TOKENIZE_PARSE_SPECIAL, &ids) == DELTALLM_OK)
+    s.forced = ids;
+  s.thinking = false;
+  s.thought = true;
 }
 
 void Engine::finish(Slot& s, const std::string& reason, const std::string& error) {

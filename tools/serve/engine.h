@@ -59,6 +59,8 @@ class Engine {
   void start(Slot& s, std::shared_ptr<Job> job, const std::string& why);
   void step();
   void after_token(Slot& s, int row);
+  void track_thinking(Slot& s, const std::string& piece);  // the reasoning budget
+  void close_thinking(Slot& s);
   void finish(Slot& s, const std::string& reason, const std::string& error = {});
   void take_checkpoint(Slot& s);
   void publish();

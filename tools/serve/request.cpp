@@ -217,6 +217,14 @@ ChatRequest parse_chat_request(const json& b, const GenParams& defaults, int32_t
     if (tc->is_string() && *tc == "none") r.tools_json.clear();  // the model is not to call tools: do not offer them
   }
   json kwargs = kwargs_defaults.is_object() ? kwargs_defaults : json::object();
+  // reasoning_effort (OpenAI's knob) switches thinking on or off; an explicit
+  // chat_template_kwargs.enable_thinking in the request wins over it.
+  if (auto* e = find(b, "reasoning_effort"); e && !e->is_null()) {
+    const std::string v = e->is_string() ? e->get<std::string>() : "";
+    if (v == "none" || v == "minimal") kwargs["enable_thinking"] = false;
+    else if (v == "low" || v == "medium" || v == "high") kwargs["enable_thinking"] = true;
+    else bad("reasoning_effort", "must be one of none, minimal, low, medium, high");
+  }
   if (auto* k = find(b, "chat_template_kwargs")) {
     if (!k->is_object()) bad("chat_template_kwargs", "must be an object");
     for (auto it = k->begin(); it != k->end(); ++it) kwargs[it.key()] = it.value();
@@ -229,6 +237,8 @@ ChatRequest parse_chat_request(const json& b, const GenParams& defaults, int32_t
     bad(std::string("chat_template_kwargs.") + reserved, "is set by the server, not by template kwargs");
   if (!kwargs.empty()) r.template_kwargs_json = kwargs.dump();
   r.gen = parse_gen(b, defaults, n_vocab);
+  if (auto* v = find(b, "thinking_budget_tokens"); v && !v->is_null())
+    r.gen.reasoning_budget = integer(*v, "thinking_budget_tokens", 0, int64_t(1) << 30);
   if (auto* v = find(b, "logprobs"); v && boolean(*v, "logprobs")) {
     r.gen.top_logprobs = 0;
     if (auto* t = find(b, "top_logprobs")) r.gen.top_logprobs = int(integer(*t, "top_logprobs", 0, 20));
@@ -258,6 +268,8 @@ CompletionRequest parse_completion_request(const json& b, const GenParams& defau
     bad("prompt", "must be a string or a list of token ids");
   }
   r.gen = parse_gen(b, defaults, n_vocab);
+  if (auto* v = find(b, "thinking_budget_tokens"); v && !v->is_null())
+    r.gen.reasoning_budget = integer(*v, "thinking_budget_tokens", 0, int64_t(1) << 30);
   if (auto* v = find(b, "logprobs")) {
     if (v->is_boolean()) r.gen.top_logprobs = v->get<bool>() ? 0 : -1;
     else r.gen.top_logprobs = int(integer(*v, "logprobs", 0, 20));  // the legacy API gives a count

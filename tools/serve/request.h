@@ -25,6 +25,7 @@ struct GenParams {
   int top_logprobs = -1;                        // -1: no logprobs; else logprobs with this many alternatives
   bool stream = false;
   bool include_usage = false;                   // stream_options.include_usage
+  int64_t reasoning_budget = -1;                // thinking tokens before the server closes the block (-1: no limit)
 };
 
 struct ChatRequest {

@@ -450,7 +450,7 @@ class Cli(unittest.TestCase):
                      "--alias", "--api-key", "--api-key-file", "--timeout", "--max-queue", "--max-body", "--cache-ram",
                      "--checkpoint-every", "--slot-similarity", "--temp", "--top-k", "--top-p", "--min-p",
                      "--repeat-penalty", "--seed", "--chat-template-file", "--chat-template-kwargs", "--cors-origin",
-                     "--log-format", "--verbose", "--mmap", "--no-mmap"):
+                     "--log-format", "--verbose", "--mmap", "--no-mmap", "--reasoning-budget"):
             self.assertIn(flag, r.stdout)
 
     def test_errors(self):
@@ -481,6 +481,49 @@ class Cli(unittest.TestCase):
         finally:
             s.stop()
             os.unlink(f.name)
+
+    def test_reasoning_budget_and_effort(self):
+        if not ARGS.templates or not os.path.exists(os.path.join(ARGS.templates, "Qwen3.5-4B.jinja")):
+            if os.environ.get("CI") == "true":
+                self.fail("testdata templates are missing (CI=true)")
+            self.skipTest("../shared/testdata/templates is absent")
+        tf = os.path.join(ARGS.templates, "Qwen3.5-4B.jinja")
+        s = Server("-np", "1", "-c", "1024", "--chat-template-file", tf, "--reasoning-budget", "5")
+        try:
+            m = [{"role": "user", "content": "hi"}]
+            # reasoning_effort switches thinking (the generation prompt) on and off; explicit kwargs win
+            self.assertTrue(s.ok("/apply-template", {"messages": m, "reasoning_effort": "high"})["prompt"]
+                            .endswith("<think>\n"))
+            self.assertTrue(s.ok("/apply-template", {"messages": m, "reasoning_effort": "none"})["prompt"]
+                            .endswith("</think>\n\n"))
+            self.assertTrue(s.ok("/apply-template", {"messages": m, "reasoning_effort": "none",
+                                                     "chat_template_kwargs": {"enable_thinking": True}})["prompt"]
+                            .endswith("<think>\n"))
+            status, _, body = s.post("/v1/chat/completions", {"messages": m, "reasoning_effort": "max"})
+            self.assertEqual(status, 400)
+            self.assertIn("reasoning_effort", body["error"]["message"])
+
+            def tokens(budget=None):
+                b = {"messages": m, "max_tokens": 24, "temperature": 0, "logprobs": True,
+                     "chat_template_kwargs": {"enable_thinking": True}}
+                if budget is not None:
+                    b["thinking_budget_tokens"] = budget
+                r = s.ok("/v1/chat/completions", b)
+                return [t["token"] for t in r["choices"][0]["logprobs"]["content"]], r["choices"][0]["message"]
+
+            free, _ = tokens(1000)
+            closing = "\n</think>\n\n"
+            five, msg = tokens()  # the server's --reasoning-budget 5
+            self.assertEqual(five[:5], free[:5])
+            k = next(i for i in range(6, len(five) + 1) if "".join(five[5:i]) == closing)
+            self.assertGreater(len(five), k)  # the answer follows the closed block
+            self.assertNotIn("</think>", msg["content"] or "")
+            self.assertEqual(msg["reasoning_content"], ("".join(five[:5]) + "\n").lstrip("\n"))
+            zero, msg0 = tokens(0)
+            self.assertEqual("".join(zero[:k - 5]), closing)
+            self.assertNotIn("reasoning_content", msg0)
+        finally:
+            s.stop()
 
     def test_tool_call_arguments_render_as_a_mapping(self):
         # OpenAI clients send a past call's arguments as a JSON string; templates iterate them as a mapping.
