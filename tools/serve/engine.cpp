@@ -32,6 +32,7 @@ struct Engine::Slot {
   int64_t thinking_tokens = 0;
   std::string tail;
   std::vector<int32_t> forced;
+  std::string matched_stop;       // the stop string that ended the reply
   cli::SamplerPtr sampler;
   cli::DetokenizerPtr detok;
   Clock::time_point first_token;
@@ -324,6 +325,7 @@ void Engine::start(Slot& s, std::shared_ptr<Job> job, const std::string& why) {
   s.thinking_tokens = 0;
   s.tail.clear();
   s.forced.clear();
+  s.matched_stop.clear();
   if (s.thinking && g.reasoning_budget == 0) close_thinking(s);
   metrics_.prompt_tokens_reused += uint64_t(use);
 }
@@ -462,7 +464,11 @@ void Engine::after_token(Slot& s, int row) {
   track_thinking(s, std::string(text, len));
   // A stop string ends the reply; its text is not sent.
   size_t cut = std::string::npos;
-  for (const std::string& stop : job.params.stop) cut = std::min(cut, s.held.find(stop));
+  for (const std::string& stop : job.params.stop)
+    if (const size_t at = s.held.find(stop); at < cut) {
+      cut = at;
+      s.matched_stop = stop;
+    }
   if (cut != std::string::npos) {
     s.held.resize(cut);
     job.emit(s.held, job.params.top_logprobs >= 0 ? &lp : nullptr);
@@ -528,7 +534,7 @@ void Engine::finish(Slot& s, const std::string& reason, const std::string& error
     if (gen > 0) metrics_.tokens_per_s.observe(double(s.generated - 1) / gen);
   }
   log_request(s, secs, error.empty() ? reason : "error");
-  s.job->finish(reason, error, u);
+  s.job->finish(reason, error, u, s.matched_stop);
   s.job.reset();
   s.sampler.reset();
   s.detok.reset();

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "api_util.h"
+#include "serve/anthropic.h"
 #include "serve/api_error.h"
 #include "serve/connection_probe.h"
 #include "serve/chat_reply.h"
@@ -83,15 +84,36 @@ std::atomic<uint64_t> g_request_counter{0};
 
 enum class Kind { Chat, Completion };
 
-// Runs a job to its end (non-streamed) or streams it as Server-Sent Events.
-void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request& req, Response& res) {
-  if (job->prompt.tokens.empty()) throw ApiError(400, "the prompt is empty", kind == Kind::Chat ? "messages" : "prompt");
+// Checks the prompt against a slot's context and queues the job.
+void admit(ServerState& st, const std::shared_ptr<Job>& job, const std::string& field) {
+  if (job->prompt.tokens.empty()) throw ApiError(400, "the prompt is empty", field);
   const int64_t P = int64_t(job->prompt.tokens.size());
   if (P >= st.n_ctx)
     throw ApiError(400, "the prompt has " + std::to_string(P) + " tokens, the context of a slot holds " +
                             std::to_string(st.n_ctx) + " (the last position is kept for a reply)",
-                   kind == Kind::Chat ? "messages" : "prompt");
+                   field);
   st.engine->submit(job);  // 503 when the queue is full
+}
+
+// Waits for the whole reply; 499 (and the job cancelled) if the client leaves.
+Job::Update wait_all(Job& job, ConnectionProbe& probe, std::string* text, std::vector<TokenLogprob>* lps) {
+  Job::Update u;
+  do {
+    u = job.take(std::chrono::milliseconds(200));
+    if (!u.done && probe.closed()) {
+      job.cancel();
+      throw ApiError(499, "the client closed the connection");
+    }
+    *text += u.text;
+    if (lps) lps->insert(lps->end(), u.logprobs.begin(), u.logprobs.end());
+  } while (!u.done);
+  if (!u.error.empty()) throw ApiError(503, u.error);
+  return u;
+}
+
+// Runs a job to its end (non-streamed) or streams it as Server-Sent Events.
+void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request& req, Response& res) {
+  admit(st, job, kind == Kind::Chat ? "messages" : "prompt");
   ++st.in_flight;
   const std::string id = (kind == Kind::Chat ? "chatcmpl-" : "cmpl-") + std::to_string(++g_request_counter);
   const int64_t created = int64_t(std::time(nullptr));
@@ -106,17 +128,7 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request
     } done{st.in_flight};
     std::string text;
     std::vector<TokenLogprob> lps;
-    Job::Update u;
-    do {
-      u = job->take(std::chrono::milliseconds(200));
-      if (!u.done && probe->closed()) {
-        job->cancel();
-        throw ApiError(499, "the client closed the connection");
-      }
-      text += u.text;
-      lps.insert(lps.end(), u.logprobs.begin(), u.logprobs.end());
-    } while (!u.done);
-    if (!u.error.empty()) throw ApiError(503, u.error);
+    const Job::Update u = wait_all(*job, *probe, &text, &lps);
     json choice = {{"index", 0}, {"finish_reason", u.finish_reason}};
     if (kind == Kind::Chat) {
       ChatReplySplitter split(job->prompt.starts_in_reasoning, job->prompt.tools_json);
@@ -229,6 +241,134 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request
       });
 }
 
+// POST /v1/messages: the reply as Anthropic content blocks (thinking, text,
+// tool_use), whole or as Anthropic's stream events.
+void run_messages(ServerState& st, std::shared_ptr<Job> job, const Request& req, Response& res) {
+  admit(st, job, "messages");
+  ++st.in_flight;
+  const std::string id = "msg_" + std::to_string(++g_request_counter);
+  auto probe = std::make_shared<ConnectionProbe>(req.remote_addr, req.remote_port, req.local_port);
+  auto usage = [](const Usage& u) {
+    return json{{"input_tokens", u.prompt_tokens},
+                {"output_tokens", u.completion_tokens},
+                {"cache_read_input_tokens", u.cached_tokens}};
+  };
+  auto stop_sequence = [](const Job::Update& u) {
+    return u.stop_sequence.empty() ? json(nullptr) : json(u.stop_sequence);
+  };
+
+  if (!job->params.stream) {
+    struct Done {
+      std::atomic<int>& n;
+      ~Done() { --n; }
+    } done{st.in_flight};
+    std::string text;
+    const Job::Update u = wait_all(*job, *probe, &text, nullptr);
+    ChatReplySplitter split(job->prompt.starts_in_reasoning, job->prompt.tools_json);
+    std::string reasoning, content;
+    std::vector<ToolCall> calls;
+    split.push(text, true, &reasoning, &content, &calls);
+    json blocks = json::array();
+    if (!reasoning.empty()) blocks.push_back({{"type", "thinking"}, {"thinking", reasoning}, {"signature", ""}});
+    if (!content.empty()) blocks.push_back({{"type", "text"}, {"text", content}});
+    for (size_t i = 0; i < calls.size(); ++i) blocks.push_back(anthropic_tool_use(id, i, calls[i]));
+    send_json(res, {{"id", id},
+                    {"type", "message"},
+                    {"role", "assistant"},
+                    {"model", st.alias},
+                    {"content", blocks},
+                    {"stop_reason", anthropic_stop_reason(u.finish_reason, !calls.empty(), !u.stop_sequence.empty())},
+                    {"stop_sequence", stop_sequence(u)},
+                    {"usage", usage(job->usage())}});
+    return;
+  }
+
+  // Streamed: one content block at a time; a new kind of text closes the open block.
+  struct State {
+    State(bool in_reasoning, const std::string& tools) : split(in_reasoning, tools) {}
+    ChatReplySplitter split;
+    bool started = false;
+    int index = -1;     // the open block (-1: none)
+    std::string open;   // its type
+    size_t n_calls = 0;
+  };
+  auto state = std::make_shared<State>(job->prompt.starts_in_reasoning, job->prompt.tools_json);
+  const std::string alias = st.alias;
+  auto event = [](httplib::DataSink& sink, const char* name, const json& data) {
+    const std::string e = std::string("event: ") + name + "\ndata: " + dump(data) + "\n\n";
+    return sink.write(e.data(), e.size());
+  };
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [=](size_t, httplib::DataSink& sink) {
+        State& S = *state;
+        bool ok = true;
+        auto close_block = [&] {
+          if (S.index >= 0) ok = ok && event(sink, "content_block_stop", {{"type", "content_block_stop"}, {"index", S.index}});
+          S.open.clear();
+        };
+        auto open_block = [&](const std::string& type, const json& block) {
+          close_block();
+          ++S.index;
+          S.open = type;
+          ok = ok && event(sink, "content_block_start",
+                           {{"type", "content_block_start"}, {"index", S.index}, {"content_block", block}});
+        };
+        if (!S.started) {
+          S.started = true;
+          json msg = {{"id", id},          {"type", "message"}, {"role", "assistant"},       {"model", alias},
+                      {"content", json::array()}, {"stop_reason", nullptr}, {"stop_sequence", nullptr},
+                      {"usage", {{"input_tokens", int64_t(job->prompt.tokens.size())}, {"output_tokens", 0}}}};
+          if (!event(sink, "message_start", {{"type", "message_start"}, {"message", msg}})) return job->cancel(), false;
+        }
+        Job::Update u = job->take(std::chrono::milliseconds(200));
+        if (!u.done && u.text.empty() && probe->closed()) return job->cancel(), false;
+        std::string reasoning, content;
+        std::vector<ToolCall> calls;
+        S.split.push(u.text, u.done, &reasoning, &content, &calls);
+        if (!reasoning.empty()) {
+          if (S.open != "thinking") open_block("thinking", {{"type", "thinking"}, {"thinking", ""}});
+          ok = ok && event(sink, "content_block_delta",
+                           {{"type", "content_block_delta"}, {"index", S.index},
+                            {"delta", {{"type", "thinking_delta"}, {"thinking", reasoning}}}});
+        }
+        if (!content.empty()) {
+          if (S.open != "text") open_block("text", {{"type", "text"}, {"text", ""}});
+          ok = ok && event(sink, "content_block_delta",
+                           {{"type", "content_block_delta"}, {"index", S.index},
+                            {"delta", {{"type", "text_delta"}, {"text", content}}}});
+        }
+        for (const ToolCall& c : calls) {
+          json block = anthropic_tool_use(id, S.n_calls++, c);
+          block["input"] = json::object();
+          open_block("tool_use", block);
+          ok = ok && event(sink, "content_block_delta",
+                           {{"type", "content_block_delta"}, {"index", S.index},
+                            {"delta", {{"type", "input_json_delta"}, {"partial_json", c.arguments}}}});
+          close_block();
+        }
+        if (!ok) return job->cancel(), false;
+        if (!u.done) return true;
+        if (!u.error.empty()) {
+          event(sink, "error", anthropic_error(503, u.error));
+        } else {
+          close_block();
+          const std::string reason = anthropic_stop_reason(u.finish_reason, S.n_calls > 0, !u.stop_sequence.empty());
+          event(sink, "message_delta",
+                {{"type", "message_delta"},
+                 {"delta", {{"stop_reason", reason}, {"stop_sequence", stop_sequence(u)}}},
+                 {"usage", {{"output_tokens", job->usage().completion_tokens}}}});
+          event(sink, "message_stop", {{"type", "message_stop"}});
+        }
+        sink.done();
+        return true;
+      },
+      [job, &st](bool) {
+        job->cancel();
+        --st.in_flight;
+      });
+}
+
 // Wraps a handler: ApiError -> its status, anything else -> 500; 503 while loading.
 template <typename F>
 httplib::Server::Handler api(ServerState& st, F f) {
@@ -245,6 +385,23 @@ httplib::Server::Handler api(ServerState& st, F f) {
   };
 }
 
+// The same for the Anthropic endpoints, with Anthropic's error shape.
+template <typename F>
+httplib::Server::Handler anthropic_api(ServerState& st, F f) {
+  return [&st, f](const Request& req, Response& res) {
+    auto fail = [&res](int status, const std::string& msg) { send_json(res, anthropic_error(status, msg), status); };
+    if (!st.ready.load()) return fail(503, "the model is loading");
+    try {
+      f(req, res);
+    } catch (const ApiError& e) {
+      if (e.status() == 503) res.set_header("Retry-After", "1");
+      fail(e.status(), e.what());
+    } catch (const std::exception& e) {
+      fail(500, e.what());
+    }
+  };
+}
+
 }  // namespace
 
 void install_routes(httplib::Server& svr, ServerState& st) {
@@ -255,7 +412,7 @@ void install_routes(httplib::Server& svr, ServerState& st) {
       res.set_header("Vary", "Origin");
       if (req.method == "OPTIONS") {
         res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-        res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+        res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, x-api-key, anthropic-version");
         res.status = 204;
         return httplib::Server::HandlerResponse::Handled;
       }
@@ -265,7 +422,9 @@ void install_routes(httplib::Server& svr, ServerState& st) {
     if (given.rfind("Bearer ", 0) == 0) given = given.substr(7);
     else given = req.get_header_value("x-api-key");
     if (!same_key(given, st.api_key)) {
-      send_error(res, 401, given.empty() ? "an API key is required (Authorization: Bearer KEY)" : "invalid API key");
+      const std::string msg = given.empty() ? "an API key is required (Authorization: Bearer KEY)" : "invalid API key";
+      if (req.path.rfind("/v1/messages", 0) == 0) send_json(res, anthropic_error(401, msg), 401);
+      else send_error(res, 401, msg);
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
@@ -280,7 +439,8 @@ void install_routes(httplib::Server& svr, ServerState& st) {
     return httplib::Server::HandlerResponse::Handled;
   }));
   svr.set_logger([&st](const Request& req, const Response& res) {
-    static const char* known[] = {"/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics",
+    static const char* known[] = {"/v1/chat/completions", "/v1/completions", "/v1/messages", "/v1/messages/count_tokens",
+                                  "/v1/models", "/health", "/metrics",
                                   "/tokenize", "/detokenize", "/apply-template", "/slots", "/"};
     std::string path = "other";
     for (const char* k : known)
@@ -290,7 +450,9 @@ void install_routes(httplib::Server& svr, ServerState& st) {
   });
 
   svr.Get("/", [](const Request&, Response& res) {
-    res.set_content("deltallm server: OpenAI-compatible API at /v1 (chat/completions, completions, models)\n", "text/plain");
+    res.set_content("deltallm server: OpenAI-compatible API at /v1 (chat/completions, completions, models), "
+                    "Anthropic Messages API at /v1/messages\n",
+                    "text/plain");
   });
   svr.Get("/health", [&st](const Request&, Response& res) {
     if (!st.ready.load()) return send_json(res, {{"status", "loading"}}, 503);
@@ -312,6 +474,17 @@ void install_routes(httplib::Server& svr, ServerState& st) {
              const ChatRequest r = parse_chat_request(parse_body(req.body), st.defaults, st.n_vocab, st.kwargs_defaults);
              Prompt p = build_chat_prompt(st.model, r, st.tmpl);
              run_job(st, Kind::Chat, std::make_shared<Job>(std::move(p), r.gen), req, res);
+           }));
+  svr.Post("/v1/messages", anthropic_api(st, [&st](const Request& req, Response& res) {
+             const ChatRequest r = parse_chat_request(anthropic_to_openai(parse_body(req.body)), st.defaults,
+                                                      st.n_vocab, st.kwargs_defaults);
+             Prompt p = build_chat_prompt(st.model, r, st.tmpl);
+             run_messages(st, std::make_shared<Job>(std::move(p), r.gen), req, res);
+           }));
+  svr.Post("/v1/messages/count_tokens", anthropic_api(st, [&st](const Request& req, Response& res) {
+             const ChatRequest r = parse_chat_request(anthropic_to_openai(parse_body(req.body), true), st.defaults,
+                                                      st.n_vocab, st.kwargs_defaults);
+             send_json(res, {{"input_tokens", int64_t(build_chat_prompt(st.model, r, st.tmpl).tokens.size())}});
            }));
   svr.Post("/v1/completions", api(st, [&st](const Request& req, Response& res) {
              const CompletionRequest r = parse_completion_request(parse_body(req.body), st.defaults, st.n_vocab);

@@ -42,6 +42,7 @@ class Job {
     std::vector<TokenLogprob> logprobs;
     bool done = false;
     std::string finish_reason;  // "stop" or "length" when done without error
+    std::string stop_sequence;  // the stop string that ended it ("" : none did)
     std::string error;          // set when it ended with an error
   };
 
@@ -52,11 +53,13 @@ class Job {
     if (lp) pending_.logprobs.push_back(*lp);
     cv_.notify_all();
   }
-  void finish(const std::string& reason, const std::string& error, const Usage& usage) {
+  void finish(const std::string& reason, const std::string& error, const Usage& usage,
+              const std::string& stop_sequence = {}) {
     std::lock_guard<std::mutex> lock(mu_);
     if (pending_.done) return;
     pending_.done = true;
     pending_.finish_reason = reason;
+    pending_.stop_sequence = stop_sequence;
     pending_.error = error;
     usage_ = usage;
     cv_.notify_all();
@@ -72,6 +75,7 @@ class Job {
     pending_ = Update{};
     pending_.done = u.done;  // stays done (and a second take says so again)
     pending_.finish_reason = u.finish_reason;
+    pending_.stop_sequence = u.stop_sequence;
     pending_.error = u.error;
     return u;
   }

@@ -301,6 +301,129 @@ class Endpoints(unittest.TestCase):
                          answer(r))
 
 
+class Anthropic(unittest.TestCase):
+    """POST /v1/messages and /v1/messages/count_tokens: Anthropic's request and response shapes over the
+    same engine (the same prompt gives the same greedy text as /v1/chat/completions)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Server("-np", "1", "-c", "1024", "--alias", "tiny", "--api-key", "k3y")
+        cls.auth = {"x-api-key": "k3y"}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.stop()
+
+    def post(self, path, body, headers=None):
+        return self.s.post(path, body, headers=headers if headers is not None else self.auth)
+
+    def events(self, body):
+        """(name, data) of every Server-Sent Event of a streamed /v1/messages."""
+        c = self.s.conn()
+        c.request("POST", "/v1/messages", body=json.dumps(body), headers=dict(self.auth, **{"Content-Type": "application/json"}))
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        out = []
+        for block in r.read().decode("utf-8").split("\n\n"):
+            if not block.strip():
+                continue
+            lines = block.split("\n")
+            self.assertTrue(lines[0].startswith("event: ") and lines[1].startswith("data: "), block)
+            data = json.loads(lines[1][len("data: "):])
+            self.assertEqual(data["type"], lines[0][len("event: "):])
+            out.append((data["type"], data))
+        c.close()
+        return out
+
+    def msg(self, text, **kw):
+        body = {"model": "tiny", "max_tokens": 12, "temperature": 0, "system": "be brief",
+                "messages": [{"role": "user", "content": text}]}
+        body.update(kw)
+        return body
+
+    def test_message_shape_and_same_text_as_openai(self):
+        st, _, r = self.post("/v1/messages", self.msg("the people of the world"))
+        self.assertEqual(st, 200, r)
+        self.assertTrue(r["id"].startswith("msg_"))
+        self.assertEqual((r["type"], r["role"], r["model"]), ("message", "assistant", "tiny"))
+        self.assertIn(r["stop_reason"], ("end_turn", "max_tokens"))
+        self.assertIsNone(r["stop_sequence"])
+        text = "".join(b["text"] for b in r["content"] if b["type"] == "text")
+        oa = self.s.post("/v1/chat/completions", chat("the people of the world", max_tokens=12,
+                                                       messages=[{"role": "system", "content": "be brief"},
+                                                                 {"role": "user", "content": "the people of the world"}]),
+                         headers=self.auth)[2]
+        self.assertEqual(text, oa["choices"][0]["message"]["content"])
+        self.assertEqual(r["usage"]["input_tokens"], oa["usage"]["prompt_tokens"])
+        self.assertEqual(r["usage"]["output_tokens"], oa["usage"]["completion_tokens"])
+        st, _, n = self.post("/v1/messages/count_tokens", {"model": "tiny", "system": [{"type": "text", "text": "be brief"}],
+                                                           "messages": [{"role": "user", "content": "the people of the world"}]})
+        self.assertEqual((st, n), (200, {"input_tokens": r["usage"]["input_tokens"]}))
+
+    def test_stream_events(self):
+        body = self.msg("a stream of the people", max_tokens=16)
+        whole = self.post("/v1/messages", body)[2]
+        ev = self.events(dict(body, stream=True))
+        names = [n for n, _ in ev]
+        self.assertEqual(names[0], "message_start")
+        self.assertEqual(names[-2:], ["message_delta", "message_stop"])
+        self.assertEqual(ev[0][1]["message"]["content"], [])
+        text = "".join(d["delta"]["text"] for n, d in ev if n == "content_block_delta" and d["delta"]["type"] == "text_delta")
+        self.assertEqual(text, "".join(b["text"] for b in whole["content"] if b["type"] == "text"))
+        starts = [d["index"] for n, d in ev if n == "content_block_start"]
+        stops = [d["index"] for n, d in ev if n == "content_block_stop"]
+        self.assertEqual(starts, stops)
+        self.assertEqual(starts, list(range(len(starts))))
+        self.assertEqual(ev[-2][1]["delta"]["stop_reason"], whole["stop_reason"])
+        self.assertEqual(ev[-2][1]["usage"]["output_tokens"], whole["usage"]["output_tokens"])
+
+    def test_stop_sequences(self):
+        whole = self.post("/v1/messages", self.msg("stop strings here", max_tokens=16))[2]
+        text = "".join(b["text"] for b in whole["content"] if b["type"] == "text")
+        if len(text) < 4:
+            self.skipTest("reply too short to cut")
+        stop = text[2:4]
+        r = self.post("/v1/messages", self.msg("stop strings here", max_tokens=16, stop_sequences=[stop]))[2]
+        self.assertEqual((r["stop_reason"], r["stop_sequence"]), ("stop_sequence", stop))
+        self.assertEqual("".join(b["text"] for b in r["content"]), text[:text.find(stop)])
+
+    def test_tool_history_renders(self):
+        body = {"model": "tiny", "max_tokens": 4, "temperature": 0,
+                "tools": [{"name": "get_weather", "description": "weather", "input_schema": {
+                    "type": "object", "properties": {"city": {"type": "string"}}}}],
+                "tool_choice": {"type": "auto"},
+                "messages": [{"role": "user", "content": [{"type": "text", "text": "weather in Oslo?"}]},
+                             {"role": "assistant", "content": [
+                                 {"type": "thinking", "thinking": "look it up", "signature": ""},
+                                 {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Oslo"}}]},
+                             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1",
+                                                           "content": [{"type": "text", "text": "sunny"}]}]}]}
+        st, _, r = self.post("/v1/messages", body)
+        self.assertEqual(st, 200, r)
+        self.assertEqual(r["type"], "message")
+        st, _, n = self.post("/v1/messages/count_tokens", body)
+        self.assertEqual(st, 200, n)
+        self.assertGreater(n["input_tokens"], 0)
+
+    def test_errors(self):
+        def expect(body, field, headers=None, status=400):
+            st, _, r = self.post("/v1/messages", body, headers)
+            self.assertEqual(st, status, r)
+            self.assertEqual(r["type"], "error")
+            self.assertIn(r["error"]["type"], ("invalid_request_error", "authentication_error"))
+            self.assertIn(field, r["error"]["message"])
+        expect({"messages": [{"role": "user", "content": "x"}]}, "max_tokens")
+        expect(self.msg("x", messages=[]), "messages")
+        expect(self.msg("x", messages=[{"role": "system", "content": "x"}]), "role")
+        expect(self.msg("x", messages=[{"role": "user", "content": [{"type": "image", "source": {}}]}]), "image")
+        expect(self.msg("x", thinking={"type": "sometimes"}), "thinking.type")
+        expect(self.msg("x", tool_choice={"type": "maybe"}), "tool_choice.type")
+        expect(self.msg("x", tools=[{"name": "f"}]), "input_schema")
+        expect(self.msg("x"), "API key", headers={}, status=401)
+        self.assertEqual(self.post("/v1/messages", self.msg("x", max_tokens=1),
+                                   headers={"Authorization": "Bearer k3y"})[0], 200)
+
+
 class Parallel(unittest.TestCase):
     """-np 4: identical greedy requests agree with each other and with a solo request; different
     prompts in parallel each equal their solo answer (no state leaks between slots)."""
