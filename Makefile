@@ -54,6 +54,7 @@ demo: build
 npm-oracle: build
 	@echo "== phase: npm test oracles (pinned)"
 	sh tests/scripts/tokenizer_oracle/setup.sh $(BUILD)
+	sh tests/tools/serve/clients/setup.sh $(BUILD)
 
 test-release: build npm-oracle
 	@echo "== phase: Release tests"

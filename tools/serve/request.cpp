@@ -179,10 +179,13 @@ ChatRequest parse_chat_request(const json& b, const GenParams& defaults, int32_t
     auto content = m.find("content");
     if (content == m.end()) {
       if (rs != "assistant") bad(f + ".content", "is required");
-      out["content"] = nullptr;
+      out["content"] = "";
     } else {
       out["content"] = normalise_content(*content, f + ".content");
       if (out["content"].is_null() && rs != "assistant") bad(f + ".content", "must be a string for role " + rs);
+      // An assistant turn that only calls tools has content null (OpenAI's
+      // clients send it so); templates concatenate content, so it goes in as "".
+      if (out["content"].is_null()) out["content"] = "";
     }
     for (const char* key : {"name", "tool_call_id", "reasoning_content"}) {
       auto it = m.find(key);

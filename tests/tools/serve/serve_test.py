@@ -424,6 +424,27 @@ class Anthropic(unittest.TestCase):
                                    headers={"Authorization": "Bearer k3y"})[0], 200)
 
 
+class Clients(unittest.TestCase):
+    """The official client libraries (npm openai, @anthropic-ai/sdk; tests/tools/serve/clients, installed by
+    `make npm-oracle` into BUILD/npm-clients) against a server: clients_test.js."""
+
+    def test_official_clients(self):
+        modules = os.path.join(os.path.dirname(os.path.abspath(ARGS.bin)), "..", "npm-clients", "node_modules")
+        if not os.path.isdir(os.path.join(modules, "openai")):
+            if os.environ.get("CI") == "true":
+                self.fail("the client libraries are not installed (CI=true): run make npm-oracle")
+            self.skipTest("the client libraries are not installed (make npm-oracle)")
+        s = Server("-np", "1", "-c", "1024", "--alias", "tiny", "--api-key", "k3y")
+        try:
+            script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients", "clients_test.js")
+            r = subprocess.run(["node", script, "http://127.0.0.1:%d" % s.port, "k3y"], capture_output=True, text=True,
+                               timeout=300, env=dict(os.environ, NODE_PATH=os.path.abspath(modules)))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertRegex(r.stdout, r"^ok \d+ checks")
+        finally:
+            s.stop()
+
+
 class Parallel(unittest.TestCase):
     """-np 4: identical greedy requests agree with each other and with a solo request; different
     prompts in parallel each equal their solo answer (no state leaks between slots)."""
