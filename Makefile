@@ -15,12 +15,14 @@ DEB_PACKAGES := cmake ninja-build g++ make pkg-config git tmux \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev \
   libpcre2-dev libutf8proc-dev libcpp-httplib-dev python3 python3-numpy python3-jinja2 \
   libclang-dev librust-bindgen-dev librust-cmake-dev
+# Only the tests need these (the server's chat page is tested in headless Chromium).
+TEST_DEB_PACKAGES := chromium
 
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release
 # Tests find the pinned npm oracles (tokenizer, Qwen3 template) here.
-TEST_ENV := DELTALLM_NPM_ORACLE=$(ABS_BUILD)/npm-oracle
+TEST_ENV := DELTALLM_NPM_ORACLE=$(ABS_BUILD)/npm-oracle DELTALLM_NPM_CLIENTS=$(ABS_BUILD)/npm-clients
 
-.PHONY: all build deps demo test test-release test-asan test-bindings bindings-cmake-check build-make-check asan npm-oracle install clean
+.PHONY: all build deps test-deps demo test test-release test-asan test-bindings bindings-cmake-check build-make-check asan npm-oracle install clean
 
 all: build
 
@@ -29,6 +31,13 @@ deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+test-deps: deps
+	@missing=$$(for p in $(TEST_DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for the tests:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
@@ -51,7 +60,7 @@ demo: build
 	@echo "-- generating text (random weights: expect gibberish) --"
 	$(BUILD)/bin/deltallm run -m demo/qwen35-tiny.gguf -p "The quick brown fox" -n 48 --seed 42
 
-npm-oracle: build
+npm-oracle: build test-deps
 	@echo "== phase: npm test oracles (pinned)"
 	sh tests/scripts/tokenizer_oracle/setup.sh $(BUILD)
 	sh tests/tools/serve/clients/setup.sh $(BUILD)

@@ -12,6 +12,10 @@
 #include "serve/connection_probe.h"
 #include "serve/chat_reply.h"
 
+// The chat page (tools/serve/chat_page.html, embedded by cmake/embed_file.cmake).
+extern const char kChatPage[];
+extern const unsigned long kChatPage_size;
+
 namespace dllm::serve {
 namespace {
 
@@ -417,7 +421,8 @@ void install_routes(httplib::Server& svr, ServerState& st) {
         return httplib::Server::HandlerResponse::Handled;
       }
     }
-    if (st.api_key.empty() || req.path == "/health" || req.path == "/") return httplib::Server::HandlerResponse::Unhandled;
+    if (st.api_key.empty() || req.path == "/health" || req.path == "/" || req.path == "/favicon.ico")
+      return httplib::Server::HandlerResponse::Unhandled;
     std::string given = req.get_header_value("Authorization");
     if (given.rfind("Bearer ", 0) == 0) given = given.substr(7);
     else given = req.get_header_value("x-api-key");
@@ -449,11 +454,8 @@ void install_routes(httplib::Server& svr, ServerState& st) {
     if (st.verbose) std::fprintf(stderr, "http: %s %s -> %d\n", req.method.c_str(), req.path.c_str(), res.status);
   });
 
-  svr.Get("/", [](const Request&, Response& res) {
-    res.set_content("deltallm server: OpenAI-compatible API at /v1 (chat/completions, completions, models), "
-                    "Anthropic Messages API at /v1/messages\n",
-                    "text/plain");
-  });
+  svr.Get("/", [](const Request&, Response& res) { res.set_content(kChatPage, kChatPage_size, "text/html; charset=utf-8"); });
+  svr.Get("/favicon.ico", [](const Request&, Response& res) { res.status = 204; });  // browsers ask; none
   svr.Get("/health", [&st](const Request&, Response& res) {
     if (!st.ready.load()) return send_json(res, {{"status", "loading"}}, 503);
     send_json(res, {{"status", "ok"}});

@@ -428,8 +428,14 @@ class Clients(unittest.TestCase):
     """The official client libraries (npm openai, @anthropic-ai/sdk; tests/tools/serve/clients, installed by
     `make npm-oracle` into BUILD/npm-clients) against a server: clients_test.js."""
 
+    @staticmethod
+    def modules():
+        root = os.environ.get("DELTALLM_NPM_CLIENTS") or os.path.join(os.path.dirname(os.path.abspath(ARGS.bin)), "..",
+                                                                       "npm-clients")
+        return os.path.join(root, "node_modules")
+
     def test_official_clients(self):
-        modules = os.path.join(os.path.dirname(os.path.abspath(ARGS.bin)), "..", "npm-clients", "node_modules")
+        modules = self.modules()
         if not os.path.isdir(os.path.join(modules, "openai")):
             if os.environ.get("CI") == "true":
                 self.fail("the client libraries are not installed (CI=true): run make npm-oracle")
@@ -441,6 +447,33 @@ class Clients(unittest.TestCase):
                                timeout=300, env=dict(os.environ, NODE_PATH=os.path.abspath(modules)))
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertRegex(r.stdout, r"^ok \d+ checks")
+        finally:
+            s.stop()
+
+
+    def test_chat_page_in_chromium(self):
+        modules = self.modules()
+        chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+        missing = [w for w, ok in (("puppeteer-core (make npm-oracle)", os.path.isdir(os.path.join(modules, "puppeteer-core"))),
+                                   ("chromium", os.path.exists(chromium))) if not ok]
+        if missing:
+            if os.environ.get("CI") == "true":
+                self.fail("missing (CI=true): " + ", ".join(missing))
+            self.skipTest("missing: " + ", ".join(missing))
+        s = Server("-np", "1", "-c", "65536", "--api-key", "k3y")
+        try:
+            ids = set()
+            for t in ("<|im_end|>", "<|endoftext|>"):
+                status, _, r = s.post("/tokenize", {"content": t}, headers={"x-api-key": "k3y"})
+                ids.update(r["tokens"])
+            bias = json.dumps({str(i): -100 for i in ids})
+            shots = os.path.join(os.path.dirname(os.path.abspath(ARGS.bin)), "..", "chat-page")
+            script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients", "chat_page_test.js")
+            r = subprocess.run(["node", script, "http://127.0.0.1:%d" % s.port, "k3y", bias, shots],
+                               capture_output=True, text=True, timeout=300,
+                               env=dict(os.environ, NODE_PATH=os.path.abspath(modules), CHROMIUM=chromium))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("ok chat page", r.stdout)
         finally:
             s.stop()
 
