@@ -89,8 +89,18 @@ typedef enum deltallm_status {
   DELTALLM_ERR_INTERNAL = 10         /* a bug: please report the message */
 } deltallm_status;
 
+/* The binary interface's version: bumped on any change that breaks a caller
+ * built against an older header (a struct's layout, a function's signature
+ * or meaning). Bindings compare deltallm_abi_version() of the library they
+ * load with the DELTALLM_ABI_VERSION they were written for and refuse a
+ * mismatch with a clear error. */
+#define DELTALLM_ABI_VERSION 1
+
 /* "0.1.0". Static string. Thread-safe. Never fails. */
 DELTALLM_API const char* deltallm_version(void);
+
+/* DELTALLM_ABI_VERSION of the library itself. Thread-safe. Never fails. */
+DELTALLM_API int32_t deltallm_abi_version(void);
 
 /* A short English name of a status ("invalid argument", ...). Static string;
  * an unknown value gives "unknown status". Thread-safe. Never fails. */
@@ -201,8 +211,10 @@ DELTALLM_API deltallm_model_params deltallm_model_default_params(void);
 DELTALLM_API deltallm_status deltallm_model_load(const char* path, const deltallm_model_params* params,
                                                  deltallm_model** out);
 
-/* Frees a model (NULL is fine). Every context, sampler and detokenizer made
- * from it must have been freed. Not thread-safe with other uses of it. */
+/* Lets go of a model (NULL is fine). Contexts, samplers and detokenizers
+ * made from it keep it alive: the model's memory is freed when the last of
+ * them and this call have let go, so freeing the model first is safe (its
+ * handles keep working). Not thread-safe with other uses of this handle. */
 DELTALLM_API void deltallm_model_free(deltallm_model* model);
 
 typedef struct deltallm_model_info {
@@ -681,9 +693,19 @@ DELTALLM_API deltallm_status deltallm_sampler_sample(deltallm_sampler* s, const 
 DELTALLM_API deltallm_status deltallm_sampler_sample_logits(deltallm_sampler* s, const float* logits,
                                                             size_t n_logits, int32_t* token);
 
+/* deltallm_sampler_sample, then deltallm_sampler_accept of the token it
+ * returns: one generation step's sampling in one call. */
+DELTALLM_API deltallm_status deltallm_sampler_sample_accept(deltallm_sampler* s, const deltallm_context* ctx,
+                                                            int32_t i, int32_t* token);
+
 /* Records a token (sampled, or from the prompt) for the penalty window.
  * Errors: INVALID_ARGUMENT (NULL, bad id). */
 DELTALLM_API deltallm_status deltallm_sampler_accept(deltallm_sampler* s, int32_t token);
+
+/* Records n tokens in order (a prompt, for the penalties to see it). All or
+ * nothing: a bad id anywhere leaves the sampler as it was.
+ * Errors: INVALID_ARGUMENT (NULL with n > 0, bad id). */
+DELTALLM_API deltallm_status deltallm_sampler_accept_tokens(deltallm_sampler* s, const int32_t* tokens, size_t n);
 
 /* Forgets accepted tokens and restarts the random stream from the seed, so
  * the same logits give the same tokens again. Errors: INVALID_ARGUMENT. */

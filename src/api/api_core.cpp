@@ -60,6 +60,8 @@ extern "C" {
 
 const char* deltallm_version(void) { return "0.1.0"; }
 
+int32_t deltallm_abi_version(void) { return DELTALLM_ABI_VERSION; }
+
 const char* deltallm_status_string(deltallm_status status) {
   switch (enum_value(status)) {
     case DELTALLM_OK: return "ok";

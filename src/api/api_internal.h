@@ -3,6 +3,7 @@
 // its body through guard(), which turns exceptions into status codes and the
 // thread-local last-error message; nothing escapes into C).
 #pragma once
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -30,10 +31,44 @@ struct deltallm_model {
   int32_t nl_token = -1;
   uint64_t fingerprint = 0;                  // identifies the model in sequence snapshots
   uint64_t n_params = 0;
+  // deltallm_model_free's hold plus one per context, sampler and detokenizer
+  // made from it: whichever lets go last frees the model.
+  mutable std::atomic<int> holds{1};
 };
 
+namespace dllm::api {
+
+// Frees the model when this was the last hold on it.
+inline void release_model(const deltallm_model* m) {
+  if (m && m->holds.fetch_sub(1, std::memory_order_acq_rel) == 1) delete m;
+}
+
+// A handle's hold on its model (the handle's first member, so that it is
+// destroyed last: the handle's other parts may use the model until then).
+class ModelHold {
+ public:
+  ModelHold() = default;
+  ModelHold(const ModelHold&) = delete;
+  ModelHold& operator=(const ModelHold&) = delete;
+  ~ModelHold() { release_model(m_); }
+  ModelHold& operator=(const deltallm_model* m) {
+    if (m) m->holds.fetch_add(1, std::memory_order_relaxed);
+    release_model(m_);
+    m_ = m;
+    return *this;
+  }
+  operator const deltallm_model*() const { return m_; }
+  const deltallm_model* operator->() const { return m_; }
+  const deltallm_model& operator*() const { return *m_; }
+
+ private:
+  const deltallm_model* m_ = nullptr;
+};
+
+}  // namespace dllm::api
+
 struct deltallm_context {
-  const deltallm_model* model = nullptr;
+  dllm::api::ModelHold model;
   std::unique_ptr<dllm::Context> ctx;
   dllm::KvType kv = dllm::KvType::F16;
   int32_t n_threads = 0;
@@ -43,12 +78,12 @@ struct deltallm_context {
 };
 
 struct deltallm_sampler {
-  const deltallm_model* model = nullptr;
+  dllm::api::ModelHold model;
   std::optional<dllm::Sampler> s;
 };
 
 struct deltallm_detokenizer {
-  const deltallm_model* model = nullptr;
+  dllm::api::ModelHold model;
   std::optional<dllm::StreamDecoder> dec;
   std::string out;  // text handed out by the last push/flush
 };

@@ -199,7 +199,7 @@ deltallm_status deltallm_model_load(const char* path, const deltallm_model_param
   });
 }
 
-void deltallm_model_free(deltallm_model* model) { delete model; }
+void deltallm_model_free(deltallm_model* model) { release_model(model); }
 
 deltallm_status deltallm_model_get_info(const deltallm_model* model, deltallm_model_info* info) {
   return guard("deltallm_model_get_info", DELTALLM_ERR_INVALID_ARGUMENT, [&] {

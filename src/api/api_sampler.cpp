@@ -165,6 +165,23 @@ deltallm_status deltallm_sampler_sample_logits(deltallm_sampler* s, const float*
   });
 }
 
+deltallm_status deltallm_sampler_sample_accept(deltallm_sampler* s, const deltallm_context* ctx, int32_t i,
+                                               int32_t* token) {
+  const deltallm_status st = deltallm_sampler_sample(s, ctx, i, token);
+  return st != DELTALLM_OK ? st : deltallm_sampler_accept(s, *token);
+}
+
+deltallm_status deltallm_sampler_accept_tokens(deltallm_sampler* s, const int32_t* tokens, size_t n) {
+  return guard("deltallm_sampler_accept_tokens", DELTALLM_ERR_INVALID_ARGUMENT, [&] {
+    Sampler& smp = sampler_ref(s);
+    if (n > 0) require(tokens, "tokens");
+    for (size_t k = 0; k < n; ++k)
+      if (tokens[k] < 0 || tokens[k] >= smp.n_vocab())
+        raise(DELTALLM_ERR_INVALID_ARGUMENT, "tokens[", k, "] = ", tokens[k], " is not in [0, ", smp.n_vocab(), ")");
+    for (size_t k = 0; k < n; ++k) smp.accept(tokens[k]);
+  });
+}
+
 deltallm_status deltallm_sampler_accept(deltallm_sampler* s, int32_t token) {
   return guard("deltallm_sampler_accept", DELTALLM_ERR_INVALID_ARGUMENT, [&] { sampler_ref(s).accept(token); });
 }

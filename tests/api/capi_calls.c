@@ -873,6 +873,102 @@ static void weight_memory_calls(const char* model_path) {
   free(want);
 }
 
+/* sample_accept == sample + accept; accept_tokens == accepts one by one, and
+ * all or nothing. Penalties make the accepted history matter. */
+static void sampler_variants(const deltallm_model* m) {
+  CHECK(deltallm_abi_version() == DELTALLM_ABI_VERSION);
+  deltallm_sampler_params sp = deltallm_sampler_default_params();
+  sp.seed = 11;
+  sp.penalty_repeat = 1.5f;
+  sp.penalty_last_n = 64;
+  deltallm_sampler *a = NULL, *b = NULL;
+  OK(deltallm_sampler_create(m, &sp, &a));
+  OK(deltallm_sampler_create(m, &sp, &b));
+  if (!a || !b) return;
+  const int32_t prompt[4] = {3, 9, 9, 27};
+  const int32_t bad[3] = {3, 1 << 30, 9};
+  INVALID(deltallm_sampler_accept_tokens(a, bad, 3));
+  INVALID(deltallm_sampler_accept_tokens(a, NULL, 2));
+  OK(deltallm_sampler_accept_tokens(a, NULL, 0));
+  OK(deltallm_sampler_accept_tokens(a, prompt, 4));
+  for (int k = 0; k < 4; ++k) OK(deltallm_sampler_accept(b, prompt[k]));
+  float* logits = (float*)calloc(1024, sizeof(float));
+  if (!logits) return;
+  for (int step = 0; step < 6; ++step) {
+    for (int v = 0; v < 1024; ++v) logits[v] = (float)((v * 37 + step * 11) % 101) / 25.0f;
+    int32_t ta = -1, tb = -1;
+    OK(deltallm_sampler_sample_logits(a, logits, 1024, &ta));
+    OK(deltallm_sampler_accept(a, ta));
+    OK(deltallm_sampler_sample_logits(b, logits, 1024, &tb));
+    OK(deltallm_sampler_accept(b, tb));
+    CHECK(ta == tb && ta >= 0);
+  }
+  free(logits);
+  deltallm_sampler_free(a);
+  deltallm_sampler_free(b);
+
+  /* sample_accept against a context's logits */
+  deltallm_context_params cp = deltallm_context_default_params();
+  cp.n_ctx = 32;
+  cp.n_threads = 1;
+  deltallm_context* c = NULL;
+  OK(deltallm_context_create(m, &cp, &c));
+  OK(deltallm_sampler_create(m, &sp, &a));
+  OK(deltallm_sampler_create(m, &sp, &b));
+  if (!c || !a || !b) return;
+  int32_t tok = 7;
+  for (int step = 0; step < 5; ++step) {
+    deltallm_batch batch = deltallm_batch_default_params();
+    batch.n_tokens = 1;
+    batch.tokens = &tok;
+    OK(deltallm_decode(c, &batch));
+    int32_t ta = -1, tb = -1;
+    OK(deltallm_sampler_sample_accept(a, c, -1, &ta));
+    OK(deltallm_sampler_sample(b, c, -1, &tb));
+    OK(deltallm_sampler_accept(b, tb));
+    CHECK(ta == tb);
+    tok = ta;
+  }
+  INVALID(deltallm_sampler_sample_accept(a, c, 5, &tok));
+  deltallm_sampler_free(a);
+  deltallm_sampler_free(b);
+  deltallm_context_free(c);
+}
+
+/* A context, sampler and detokenizer keep their model alive: the model is
+ * freed first and they go on working (ASan checks nothing is used after free). */
+static void model_freed_first(const char* model_path) {
+  deltallm_model* m = NULL;
+  OK(deltallm_model_load(model_path, NULL, &m));
+  if (!m) return;
+  deltallm_context_params cp = deltallm_context_default_params();
+  cp.n_ctx = 16;
+  cp.n_threads = 1;
+  deltallm_context* c = NULL;
+  deltallm_sampler* s = NULL;
+  deltallm_detokenizer* d = NULL;
+  OK(deltallm_context_create(m, &cp, &c));
+  OK(deltallm_sampler_chain_create(m, 7, &s));
+  OK(deltallm_sampler_add_greedy(s));
+  OK(deltallm_detokenizer_create(m, 0, &d));
+  deltallm_model_free(m);
+  const int32_t toks[2] = {5, 6};
+  deltallm_batch b = deltallm_batch_default_params();
+  b.n_tokens = 2;
+  b.tokens = toks;
+  OK(deltallm_decode(c, &b));
+  int32_t tok = -1;
+  OK(deltallm_sampler_sample(s, c, -1, &tok));
+  CHECK(tok >= 0);
+  const char* text = NULL;
+  size_t len = 0;
+  OK(deltallm_detokenizer_push(d, tok, &text, &len));
+  deltallm_sampler_free(s);
+  deltallm_context_free(c);
+  OK(deltallm_detokenizer_flush(d, &text, &len));
+  deltallm_detokenizer_free(d);  /* the last hold: the model goes now */
+}
+
 /* Prompt-cache checkpoints: save at a length, move on, restore, continue. */
 static void checkpoint_calls(const deltallm_model* m) {
   deltallm_context_params p = deltallm_context_default_params();
@@ -954,6 +1050,7 @@ int main(int argc, char** argv) {
   OK(deltallm_set_log_level(DELTALLM_LOG_DEBUG));
   load_errors(argv[1]);
   weight_memory_calls(argv[1]);
+  model_freed_first(argv[1]);
   deltallm_model* m = load_model(argv[1]);
   if (m) {
     model_calls(m);
@@ -962,6 +1059,7 @@ int main(int argc, char** argv) {
     context_calls(m, argv[1]);
     generate(m);
     rollback_calls(m);
+    sampler_variants(m);
     checkpoint_calls(m);
     deltallm_model_free(m);
   }

@@ -461,8 +461,19 @@ class Sampler(_Handle):
         _check(_L.deltallm_sampler_sample_logits(self._h, arr, len(logits), ctypes.byref(t)))
         return t.value
 
+    def sample_accept(self, ctx, i=-1):
+        """sample() and accept() of the token in one call."""
+        t = ctypes.c_int32()
+        _check(_L.deltallm_sampler_sample_accept(self._h, ctx._h, i, ctypes.byref(t)))
+        return t.value
+
     def accept(self, token):
         _check(_L.deltallm_sampler_accept(self._h, token))
+
+    def accept_tokens(self, tokens):
+        """Records a prompt for the penalties (all or nothing)."""
+        arr = (ctypes.c_int32 * len(tokens))(*tokens)
+        _check(_L.deltallm_sampler_accept_tokens(self._h, arr, len(tokens)))
 
     def reset(self):
         _check(_L.deltallm_sampler_reset(self._h))

@@ -138,6 +138,7 @@ _S = ctypes.c_int  # deltallm_status
 _P = ctypes.c_void_p
 _SIGNATURES = {
     "deltallm_version": (ctypes.c_char_p, []),
+    "deltallm_abi_version": (ctypes.c_int32, []),
     "deltallm_status_string": (ctypes.c_char_p, [ctypes.c_int]),
     "deltallm_last_error": (ctypes.c_char_p, []),
     "deltallm_capability_value": (ctypes.c_int64, [ctypes.c_int]),
@@ -213,10 +214,23 @@ _SIGNATURES = {
     "deltallm_sampler_sample": (_S, [_P, _P, ctypes.c_int32, c_int32_p]),
     "deltallm_sampler_sample_logits": (_S, [_P, c_float_p, ctypes.c_size_t, c_int32_p]),
     "deltallm_sampler_accept": (_S, [_P, ctypes.c_int32]),
+    "deltallm_sampler_sample_accept": (_S, [_P, _P, ctypes.c_int32, c_int32_p]),
+    "deltallm_sampler_accept_tokens": (_S, [_P, c_int32_p, ctypes.c_size_t]),
     "deltallm_sampler_reset": (_S, [_P]),
     "deltallm_sampler_get_seed": (_S, [_P, ctypes.POINTER(ctypes.c_uint32)]),
     "deltallm_sampler_free": (None, [_P]),
 }
+
+# The binary interface these declarations describe (DELTALLM_ABI_VERSION of deltallm.h).
+ABI_VERSION = 1
+
+if not hasattr(lib, "deltallm_abi_version"):
+    raise ImportError("the deltallm library at %s is older than this binding (no deltallm_abi_version)" % lib._name)
+lib.deltallm_abi_version.restype = ctypes.c_int32
+lib.deltallm_abi_version.argtypes = []
+if lib.deltallm_abi_version() != ABI_VERSION:
+    raise ImportError("the deltallm library at %s has ABI version %d, this binding was written for %d"
+                      % (lib._name, lib.deltallm_abi_version(), ABI_VERSION))
 
 for _name, (_res, _args) in _SIGNATURES.items():
     _f = getattr(lib, _name)

@@ -78,6 +78,23 @@ class LibraryTest(unittest.TestCase):
         self.assertEqual(e.exception.status, deltallm.ERR_CANCELLED)
         self.assertEqual(len(seen), 2)
 
+    def test_abi_and_sampler_variants(self):
+        self.assertEqual(deltallm._lib.lib.deltallm_abi_version(), deltallm._lib.ABI_VERSION)
+        with deltallm.Model(MODEL) as m:
+            with m.context(n_ctx=64, n_threads=1) as c:
+                c.decode(prompt_ids(5))
+                a = deltallm.Sampler(m, seed=3, penalty_repeat=1.5)
+                b = deltallm.Sampler(m, seed=3, penalty_repeat=1.5)
+                with self.assertRaises(deltallm.DeltaLLMError):
+                    a.accept_tokens([1, 10 ** 6])
+                a.accept_tokens(prompt_ids(5))
+                for t in prompt_ids(5):
+                    b.accept(t)
+                ta = a.sample_accept(c)
+                tb = b.sample(c)
+                b.accept(tb)
+                self.assertEqual(ta, tb)
+
     def test_weights_mapped_or_copied_give_the_same_logits(self):
         with self.assertRaises(ValueError):
             deltallm.Model(MODEL, weights="huge")

@@ -83,6 +83,22 @@ impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The library's binary interface must be the one these bindings were built
+/// against (`DELTALLM_ABI_VERSION` of deltallm.h): a prebuilt library of
+/// another version is refused with a clear error instead of misreading structs.
+pub fn check_abi() -> Result<()> {
+    let lib = unsafe { sys::deltallm_abi_version() };
+    let want = sys::DELTALLM_ABI_VERSION as i32;
+    if lib == want {
+        Ok(())
+    } else {
+        Err(Error {
+            status: Status::InvalidArgument,
+            message: format!("the deltallm library has ABI version {lib}, these bindings were built for {want}"),
+        })
+    }
+}
+
 fn last_error() -> String {
     unsafe { CStr::from_ptr(sys::deltallm_last_error()) }.to_string_lossy().into_owned()
 }
@@ -334,6 +350,7 @@ impl Model {
     }
 
     fn load_inner(path: &Path, progress: Option<&mut &mut dyn FnMut(f32) -> bool>, vocab_only: bool) -> Result<Model> {
+        check_abi()?;
         let cpath = path_cstring(path)?;
         let mut p = unsafe { sys::deltallm_model_default_params() };
         p.vocab_only = vocab_only;

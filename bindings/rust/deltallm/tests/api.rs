@@ -62,6 +62,7 @@ fn library_facts() {
     assert_eq!(deltallm::version(), "0.1.0");
     assert!(deltallm::capability(deltallm::Capability::HardwareThreads) >= 1);
     assert!(deltallm::supported_architectures().iter().any(|a| a == "qwen3next"));
+    assert!(deltallm::check_abi().is_ok());
 }
 
 #[test]
