@@ -146,7 +146,12 @@ typedef enum deltallm_log_level {
 
 /* Receives each log message (level is a deltallm_log_level; text is one or
  * more lines, owned by the library and valid only during the call). May be
- * called from any thread that calls into the library, one call at a time. */
+ * called from any thread that calls into the library, one call at a time.
+ * The callback may call into the library (a call that logs re-enters the
+ * callback on the same thread, so guard against endless recursion); the last
+ * error a failing call reports is set when that call returns, so calls made
+ * inside the callback never replace it. Replacing the callback from another
+ * thread waits for a call in progress to return. */
 typedef void (*deltallm_log_callback)(int level, const char* text, void* user_data);
 
 /* Sends log messages to `callback` (NULL: back to stderr, the default).

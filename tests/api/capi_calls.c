@@ -873,6 +873,38 @@ static void weight_memory_calls(const char* model_path) {
   free(want);
 }
 
+/* A log callback that calls back into the library (which logs again on the
+ * same thread) and makes a call fail: no deadlock, and the caller's own
+ * error is still the one deltallm_last_error reports afterwards. */
+static int reentrant_logs = 0;
+static void reentrant_log(int level, const char* text, void* user_data) {
+  (void)level;
+  (void)text;
+  (void)user_data;
+  ++reentrant_logs;
+  if (reentrant_logs > 50) return;
+  deltallm_set_log_level(DELTALLM_LOG_DEBUG);
+  (void)deltallm_version();
+  (void)deltallm_capability_value(DELTALLM_CAP_HARDWARE_THREADS);
+  (void)deltallm_model_load(NULL, NULL, NULL); /* fails inside the callback */
+}
+
+static void log_callback_reentry(const deltallm_model* m, int* logs) {
+  deltallm_set_log_callback(reentrant_log, NULL);
+  OK(deltallm_set_log_level(DELTALLM_LOG_DEBUG));
+  deltallm_context_params cp = deltallm_context_default_params();
+  cp.n_ctx = 16;
+  cp.n_threads = 1;
+  deltallm_context* c = NULL;
+  OK(deltallm_context_create(m, &cp, &c)); /* logs its memory plan at debug level */
+  CHECK(reentrant_logs > 0);
+  deltallm_context_free(c);
+  cp.n_ctx = -5;
+  INVALID(deltallm_context_create(m, &cp, &c));
+  CHECK(strstr(deltallm_last_error(), "deltallm_context_create") != NULL);
+  deltallm_set_log_callback(on_log, logs);
+}
+
 /* sample_accept == sample + accept; accept_tokens == accepts one by one, and
  * all or nothing. Penalties make the accepted history matter. */
 static void sampler_variants(const deltallm_model* m) {
@@ -1060,6 +1092,7 @@ int main(int argc, char** argv) {
     generate(m);
     rollback_calls(m);
     sampler_variants(m);
+    log_callback_reentry(m, &logs);
     checkpoint_calls(m);
     deltallm_model_free(m);
   }
