@@ -240,6 +240,101 @@ inline void iq4_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s1
   }
 }
 
+// Q6_0: the legacy nibbles, plus two high bits per element from the 8 qh
+// bytes: element i takes bits 4*((i/8) % 2) + 2*(i/16) of qh[i % 8], i.e. one
+// shift per 8 lanes.
+inline void q6_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  const __m256i shifts = _mm256_setr_epi32(0, 0, 4, 4, 2, 2, 6, 6);
+  const __m256i m3 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+  for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ6_0Bytes) {
+    dw[b] = f16_at(w);
+    uint64_t qh;
+    std::memcpy(&qh, w + 2, 8);
+    const __m256i hb = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi64x(int64_t(qh)), shifts), m3);
+    store32(q + 32 * b, _mm256_sub_epi8(_mm256_or_si256(nibbles(w + 10), _mm256_slli_epi16(hb, 4)), m32));
+  }
+}
+
+// Byte k of the result: bit `bit` of byte k of v, as 0 or 1.
+inline __m256i bit_of_bytes(__m256i v, int bit) {
+  return _mm256_and_si256(_mm256_srli_epi16(v, bit), _mm256_set1_epi8(1));
+}
+
+// Codebook lookup of 5-bit indices (idx, 0..31) in two 16-entry tables per
+// 128-bit lane: lo for indices 0..15, hi for 16..31.
+inline __m256i lookup32(__m256i lo, __m256i hi, __m256i idx) {
+  return _mm256_blendv_epi8(_mm256_shuffle_epi8(lo, idx), _mm256_shuffle_epi8(hi, idx), _mm256_slli_epi16(idx, 3));
+}
+
+// IQ5_K / IQ5_KS: the 5-bit indices of 32-block ib (qb::iq5_index).
+inline __m256i iq5_indices(const uint8_t* qs, __m256i qh, int ib) {
+  const __m256i v = load256(qs + 32 * (ib / 2));
+  const __m256i n = _mm256_and_si256(ib % 2 ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(15));
+  return _mm256_or_si256(n, _mm256_slli_epi16(bit_of_bytes(qh, ib), 4));
+}
+
+// The IQ5 codebook halves of 16-groups s0 (low lane) and s1 (high lane), by
+// their codebook bits c0, c1.
+inline void iq5_tables(int c0, int c1, __m256i* lo, __m256i* hi) {
+  *lo = _mm256_set_m128i(load128(qb::kIQ5NLValues + 32 * c1), load128(qb::kIQ5NLValues + 32 * c0));
+  *hi = _mm256_set_m128i(load128(qb::kIQ5NLValues + 32 * c1 + 16), load128(qb::kIQ5NLValues + 32 * c0 + 16));
+}
+
+inline void iq5_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ5_KBytes, q += 256) {
+    const float d = f16_at(w);
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    for (int s = 0; s < 16; ++s) s16[16 * sb + s] = int16_t(qb::iq4k_scale(w, s) - 32);
+    const __m256i qh = load256(w + 144);
+    for (int ib = 0; ib < 8; ++ib) {
+      __m256i lo, hi;
+      iq5_tables(qb::extra_bit(w + 2, 2 * ib), qb::extra_bit(w + 2, 2 * ib + 1), &lo, &hi);
+      store32(q + 32 * ib, lookup32(lo, hi, iq5_indices(w + 16, qh, ib)));
+    }
+  }
+}
+
+inline void iq5_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  float D;
+  std::memcpy(&D, w, 4);
+  w += qb::kF32RowMeta;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ5_KSBytes, q += 256) {
+    const __m256i qh = load256(w + 136);
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(w[ib]));
+      __m256i lo, hi;
+      iq5_tables(w[ib] & 1, w[ib] & 1, &lo, &hi);
+      store32(q + 32 * ib, lookup32(lo, hi, iq5_indices(w + 8, qh, ib)));
+    }
+  }
+}
+
+// IQ6_K: 6-bit indices (qb::iq6_index) into the int8 codebook of each
+// 16-group: four 16-entry lookups, chosen by index bits 4 and 5.
+inline void iq6_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ6_KBytes, q += 256) {
+    const float d = f16_at(w);
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb),
+                        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 4))));
+    for (int ib = 0; ib < 8; ++ib) {
+      const __m256i v = load256(w + 20 + 32 * (ib / 2));
+      const __m256i n = _mm256_and_si256(ib % 2 ? _mm256_srli_epi16(v, 4) : v, m15);
+      const __m256i h = _mm256_and_si256(
+          _mm256_srli_epi16(load256(w + 148 + 32 * (ib / 4)), 4 * ((ib / 2) % 2) + 2 * (ib % 2)), m3);
+      const int8_t* c0 = qb::kIQ6NLValues + 64 * qb::extra_bit(w + 2, 2 * ib);
+      const int8_t* c1 = qb::kIQ6NLValues + 64 * qb::extra_bit(w + 2, 2 * ib + 1);
+      __m256i t[4];
+      for (int k = 0; k < 4; ++k)
+        t[k] = _mm256_shuffle_epi8(_mm256_set_m128i(load128(c1 + 16 * k), load128(c0 + 16 * k)), n);
+      const __m256i sel4 = _mm256_slli_epi16(h, 7), sel5 = _mm256_slli_epi16(h, 6);  // bit 0 / bit 1 of h to bit 7
+      const __m256i r01 = _mm256_blendv_epi8(t[0], t[1], sel4), r23 = _mm256_blendv_epi8(t[2], t[3], sel4);
+      store32(q + 32 * ib, _mm256_blendv_epi8(r01, r23, sel5));
+    }
+  }
+}
+
 inline void q8_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ8_0Bytes) {
     dw[b] = f16_at(w);
@@ -305,6 +400,14 @@ constexpr unpack::Fn fast_unpack() {
     return fast::iq4_ks;
   else if constexpr (T == GgmlType::IQ4_K)
     return fast::iq4_k;
+  else if constexpr (T == GgmlType::Q6_0)
+    return fast::q6_0;
+  else if constexpr (T == GgmlType::IQ5_K)
+    return fast::iq5_k;
+  else if constexpr (T == GgmlType::IQ5_KS)
+    return fast::iq5_ks;
+  else if constexpr (T == GgmlType::IQ6_K)
+    return fast::iq6_k;
   else if constexpr (T == GgmlType::Q4_K)
     return fast::q45_k<false>;
   else if constexpr (T == GgmlType::Q5_K)
