@@ -335,6 +335,74 @@ inline void iq6_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s1
   }
 }
 
+// IQ2_K / IQ2_KS / IQ3_K / IQ3_KS: the indices of 32-block ib (qb::iq2_index,
+// with qb::iq3_index's third bit where qh is given).
+inline __m256i iq23_indices(const uint8_t* qs, const uint8_t* qh, int ib) {
+  const __m256i v = _mm256_and_si256(_mm256_srli_epi16(load256(qs + 32 * (ib / 4)), 2 * (ib % 4)), _mm256_set1_epi8(3));
+  return qh ? _mm256_or_si256(v, _mm256_slli_epi16(bit_of_bytes(load256(qh), ib), 2)) : v;
+}
+
+// Codebook c of IQ2 (4 values) or IQ3 (8 values), zero-padded to a 16-byte
+// shuffle table.
+template <bool IQ3>
+inline __m128i iq23_table(int c) {
+  if constexpr (IQ3)
+    return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(qb::kIQ3NLValues + 8 * c));
+  else
+    return _mm_cvtsi32_si128(int(qb::load_u32(reinterpret_cast<const uint8_t*>(qb::kIQ2NLValues + 4 * c))));
+}
+
+// IQ2_K / IQ3_K: a codebook per 16-group (bit s of extra).
+template <bool IQ3>
+inline void iq23_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  constexpr int kBytes = IQ3 ? qb::kIQ3_KBytes : qb::kIQ2_KBytes, kQs = IQ3 ? 14 : 12;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256) {
+    const float d = f16_at(w);
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    for (int s = 0; s < 16; ++s) s16[16 * sb + s] = int16_t(IQ3 ? qb::iq3k_scale(w, s) : qb::iq2k_scale(w, s));
+    for (int ib = 0; ib < 8; ++ib) {
+      const __m256i tbl = _mm256_set_m128i(iq23_table<IQ3>(qb::extra_bit(w + 2, 2 * ib + 1)),
+                                           iq23_table<IQ3>(qb::extra_bit(w + 2, 2 * ib)));
+      store32(q + 32 * ib, _mm256_shuffle_epi8(tbl, iq23_indices(w + kQs, IQ3 ? w + 78 : nullptr, ib)));
+    }
+  }
+}
+
+// IQ2_KS / IQ3_KS: fp16 row scale, a codebook per 32-block.
+template <bool IQ3>
+inline void iq23_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  constexpr int kBytes = IQ3 ? qb::kIQ3_KSBytes : qb::kIQ2_KSBytes;
+  const float D = f16_at(w);
+  w += qb::kF16RowMeta;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256)
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[8 * sb + ib] = D * float(IQ3 ? qb::iq3ks_scale(w, ib) : qb::iq2ks_scale(w, ib));
+      const __m128i t = iq23_table<IQ3>(qb::extra_bit(w, IQ3 ? 8 + ib : ib));
+      store32(q + 32 * ib, _mm256_shuffle_epi8(_mm256_set_m128i(t, t), iq23_indices(w + 6, IQ3 ? w + 70 : nullptr, ib)));
+    }
+}
+
+// IQ4_KSS: the eight words of a 32-block decoded at once (qb::iq4kss_unpack),
+// the scale byte gathered from their low bits.
+inline void iq4_kss(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  const __m128i keep = _mm_set1_epi16(short(0xfffe)), m4 = _mm_set1_epi8(15);
+  float D;
+  std::memcpy(&D, w, 4);
+  w += qb::kF32RowMeta;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSSBytes, q += 256)
+    for (int ib = 0; ib < 8; ++ib) {
+      const uint8_t* b = w + 16 * ib;
+      int sc = 0;
+      for (int k = 0; k < 8; ++k) sc |= (b[2 * k] & 1) << k;
+      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(uint8_t(sc)));
+      const __m128i a = _mm_and_si128(load128(b), keep);
+      const __m128i v = _mm_xor_si128(a, _mm_srli_epi16(a, 1));
+      const __m128i cb = load128(qb::iq4ks_codebook(uint8_t(sc)));
+      const __m256i n = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
+      store32(q + 32 * ib, _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), n));
+    }
+}
+
 inline void q8_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ8_0Bytes) {
     dw[b] = f16_at(w);
@@ -408,6 +476,12 @@ constexpr unpack::Fn fast_unpack() {
     return fast::iq5_ks;
   else if constexpr (T == GgmlType::IQ6_K)
     return fast::iq6_k;
+  else if constexpr (T == GgmlType::IQ2_K || T == GgmlType::IQ3_K)
+    return fast::iq23_k<T == GgmlType::IQ3_K>;
+  else if constexpr (T == GgmlType::IQ2_KS || T == GgmlType::IQ3_KS)
+    return fast::iq23_ks<T == GgmlType::IQ3_KS>;
+  else if constexpr (T == GgmlType::IQ4_KSS)
+    return fast::iq4_kss;
   else if constexpr (T == GgmlType::Q4_K)
     return fast::q45_k<false>;
   else if constexpr (T == GgmlType::Q5_K)
