@@ -403,6 +403,32 @@ inline void iq4_kss(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*,
     }
 }
 
+// IQ2_KL: the 16 pair indices of a 32-block (qb::iq2kl_index) look up the
+// pairs' low and high bytes (two 32-entry tables), then interleave them.
+inline void iq2_kl(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  // The pair table split: lo[0] / hi[0] the low / high bytes of pairs 0..15, lo[1] / hi[1] of 16..31.
+  const __m128i split = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  __m128i c[4];
+  for (int k = 0; k < 4; ++k) c[k] = _mm_shuffle_epi8(load128(qb::kIQ2KLPairs + 8 * k), split);
+  const __m128i lo[2] = {_mm_unpacklo_epi64(c[0], c[1]), _mm_unpacklo_epi64(c[2], c[3])};
+  const __m128i hi[2] = {_mm_unpackhi_epi64(c[0], c[1]), _mm_unpackhi_epi64(c[2], c[3])};
+  const __m128i m15 = _mm_set1_epi8(15), one = _mm_set1_epi8(1);
+  const float D = f16_at(w);
+  w += qb::kF16RowMeta;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ2_KLBytes, q += 256) {
+    const __m128i qh = load128(w + 70);
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[8 * sb + ib] = D * float(qb::iq2kl_scale(w, ib));
+      const __m128i v = load128(w + 6 + 16 * (ib / 2));
+      const __m128i n = _mm_and_si128(ib % 2 ? _mm_srli_epi16(v, 4) : v, m15);
+      const __m128i sel = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(qh, ib), one), 7);  // index bit 4
+      const __m128i l = _mm_blendv_epi8(_mm_shuffle_epi8(lo[0], n), _mm_shuffle_epi8(lo[1], n), sel);
+      const __m128i h = _mm_blendv_epi8(_mm_shuffle_epi8(hi[0], n), _mm_shuffle_epi8(hi[1], n), sel);
+      store32(q + 32 * ib, _mm256_set_m128i(_mm_unpackhi_epi8(l, h), _mm_unpacklo_epi8(l, h)));
+    }
+  }
+}
+
 inline void q8_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ8_0Bytes) {
     dw[b] = f16_at(w);
@@ -482,6 +508,8 @@ constexpr unpack::Fn fast_unpack() {
     return fast::iq23_ks<T == GgmlType::IQ3_KS>;
   else if constexpr (T == GgmlType::IQ4_KSS)
     return fast::iq4_kss;
+  else if constexpr (T == GgmlType::IQ2_KL)
+    return fast::iq2_kl;
   else if constexpr (T == GgmlType::Q4_K)
     return fast::q45_k<false>;
   else if constexpr (T == GgmlType::Q5_K)
