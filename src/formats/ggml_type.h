@@ -15,7 +15,9 @@ enum class GgmlType : uint32_t {
   IQ2_XXS = 16, IQ2_XS = 17, IQ3_XXS = 18, IQ1_S = 19, IQ4_NL = 20, IQ3_S = 21, IQ2_S = 22, IQ4_XS = 23,
   I8 = 24, I16 = 25, I32 = 26, I64 = 27, F64 = 28, IQ1_M = 29, BF16 = 30,
   MXFP4 = 39,
-  IQ4_K = 139, IQ4_KS = 144,  // ik_llama.cpp types
+  // ik_llama.cpp types
+  Q6_0 = 133, IQ2_K = 137, IQ3_K = 138, IQ4_K = 139, IQ5_K = 140, IQ6_K = 141, IQ4_KS = 144, IQ2_KS = 145,
+  IQ4_KSS = 146, IQ5_KS = 152, IQ3_KS = 156, IQ2_KL = 157,
 };
 
 // Converts n (a multiple of block_elems) elements of one row.

@@ -31,6 +31,21 @@ constexpr int kIQ4_XSBytes = 136;  // d @0; scales_h u16 @2; scales_l[4] @4; qs[
 constexpr int kIQ4_KBytes = 144;   // d f16 @0; extra u16 @2; scales_h[4] @4; scales_l[8] @8; qs[128] @16
 constexpr int kIQ4_KSBytes = 136;  // scales[8] @0; qs[128] @8 (each row starts with an f32 scale)
 constexpr int kIQ4_KSRowMeta = 4;
+constexpr int kIQ5_KBytes = 176;   // d f16 @0; extra u16 @2; scales_h[4] @4; scales_l[8] @8; qs[128] @16; qh[32] @144
+constexpr int kIQ6_KBytes = 212;   // d f16 @0; extra u16 @2; scales[16] int8 @4; qs[128] @20; qh[64] @148
+constexpr int kIQ2_KBytes = 76;    // d f16 @0; extra u16 @2; scales[8] @4; qs[64] @12
+constexpr int kIQ3_KBytes = 110;   // d f16 @0; extra u16 @2; scales_h u16 @4; scales_l[8] @6; qs[64] @14; qh[32] @78
+// Types whose rows start with a scale: f32 (IQ5_KS, IQ4_KSS) or fp16 (IQ2_KS, IQ3_KS, IQ2_KL).
+constexpr int kIQ5_KSBytes = 168;  // scales[8] @0; qs[128] @8; qh[32] @136
+constexpr int kIQ4_KSSBytes = 128; // qs as 128 u16 words (quants, scale and codebook bits interleaved)
+constexpr int kIQ2_KSBytes = 70;   // extra u16 @0; scales[4] @2; qs[64] @6
+constexpr int kIQ3_KSBytes = 102;  // extra u16 @0; scales[4] @2; qs[64] @6; qh[32] @70
+constexpr int kIQ2_KLBytes = 86;   // scales_h u16 @0; scales_l[4] @2; qs[64] @6; qh[16] @70
+constexpr int kF32RowMeta = 4;
+constexpr int kF16RowMeta = 2;
+
+// ik's legacy-style 6-bit type: 32-element blocks.
+constexpr int kQ6_0Bytes = 26;     // d f16 @0; qh[8] @2; qs[16] @10
 
 // The IQ4_NL / IQ4_XS codebook.
 static constexpr int8_t kIQ4Values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
@@ -38,6 +53,34 @@ static constexpr int8_t kIQ4Values[16] = {-127, -104, -83, -65, -49, -35, -22, -
 // The IQ4_K / IQ4_KS codebooks: the IQ4_NL values, then the same plus 4.
 static constexpr int8_t kIQ4KValues[32] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
                                            -123, -100, -79, -61, -45, -31, -18, -6,  5, 17, 29, 42, 57, 73, 93, 117};
+
+// ik's non-linear codebooks (each: the base values, then a shifted copy
+// chosen per sub-block by an `extra` bit).
+static constexpr int8_t kIQ2NLValues[8] = {-31, -13, 1, 17, -26, -8, 6, 22};
+static constexpr int8_t kIQ3NLValues[16] = {-63, -40, -23, -10, 1, 13, 28, 47,
+                                            -59, -36, -19, -6,  5, 17, 32, 51};
+static constexpr int8_t kIQ5NLValues[64] = {
+    -126, -114, -103, -92, -83, -74, -65, -57, -50, -43, -36, -30, -24, -18, -12, -6,
+    -1,   5,    11,   17,  23,  29,  36,  43,  51,  59,  68,  77,  87,  97,  109, 121,
+    -124, -112, -101, -90, -81, -72, -63, -55, -48, -41, -34, -28, -22, -16, -10, -4,
+    1,    7,    13,   19,  25,  31,  38,  45,  53,  61,  70,  79,  89,  99,  111, 123};
+// IQ6_K: what the reference's matmul kernels multiply with (its row decoder
+// evaluates a cubic instead, see quant_iqk.cpp).
+static constexpr int8_t kIQ6NLValues[128] = {
+    -127, -121, -115, -109, -104, -98, -93, -88, -84, -79, -74, -70, -66, -62, -58, -54,
+    -51,  -47,  -44,  -40,  -37,  -34, -31, -28, -25, -22, -19, -16, -13, -11, -8,  -5,
+    -2,   0,    3,    6,    9,    12,  14,  17,  20,  23,  27,  30,  33,  36,  40,  44,
+    47,   51,   55,   59,   63,   68,  72,  77,  82,  87,  92,  98,  103, 109, 115, 121,
+    -126, -120, -114, -108, -103, -97, -92, -87, -83, -78, -73, -69, -65, -61, -57, -53,
+    -50,  -46,  -43,  -39,  -36,  -33, -30, -27, -24, -21, -18, -15, -12, -10, -7,  -4,
+    -1,   1,    4,    7,    10,   13,  15,  18,  21,  24,  28,  31,  34,  37,  41,  45,
+    48,   52,   56,   60,   64,   69,  73,  78,  83,  88,  93,  99,  104, 110, 116, 122};
+// IQ2_KL: 32 pairs of values, low byte first (each byte an int8 of the
+// IQ3 base codebook).
+static constexpr uint16_t kIQ2KLPairs[32] = {
+    0xe9c1, 0x0dc1, 0xc1d8, 0xf6d8, 0x0dd8, 0x2fd8, 0xd8e9, 0xe9e9, 0x01e9, 0x0de9, 0x1ce9,
+    0xc1f6, 0x01f6, 0x0df6, 0x2ff6, 0xe901, 0xf601, 0x0101, 0x0d01, 0x1c01, 0xd80d, 0xe90d,
+    0xf60d, 0x010d, 0x0d0d, 0xc11c, 0xe91c, 0x011c, 0x1c1c, 0x2f1c, 0xe92f, 0x0d2f};
 
 static inline uint16_t load_u16(const uint8_t* p) {
   uint16_t v;
@@ -99,5 +142,96 @@ static inline const int8_t* iq4k_codebook(const uint8_t* block, int s) {
 // the row scale (an odd integer -127..127) and, in its low bit, the codebook.
 static inline int iq4ks_scale(uint8_t sc) { return int(sc & 254) - 127; }
 static inline const int8_t* iq4ks_codebook(uint8_t sc) { return kIQ4KValues + ((sc & 1) << 4); }
+
+// --- ik's other types (bit positions from the reference's row decoders) ---
+
+static inline int nibble(uint8_t byte, int which) { return which ? byte >> 4 : byte & 15; }
+
+// Q6_0: the 6-bit quant (0..63, to be offset by -32) of element i (0..31).
+// Element j < 16 is the low nibble of qs[j], j + 16 the high one; their two
+// high bits come from qh[j % 8], nibble j / 8: bits 0-1, then bits 2-3.
+static inline int q6_0_quant(const uint8_t* block, int i) {
+  const int j = i % 16, hi = i / 16;
+  const int h = block[2 + j % 8] >> (4 * (j / 8));
+  return nibble(block[10 + j], hi) | (((h >> (2 * hi)) & 3) << 4);
+}
+
+// IQ5_K / IQ5_KS: codebook index (0..31) of element i (0..31) of 32-block ib
+// (0..7): 32-block pairs share 32 bytes of qs (low nibbles, then high), and
+// bit ib of qh[i] is the fifth bit.
+static inline int iq5_index(const uint8_t* qs, const uint8_t* qh, int ib, int i) {
+  return nibble(qs[32 * (ib / 2) + i], ib % 2) | (((qh[i] >> ib) & 1) << 4);
+}
+
+// IQ6_K: codebook index (0..63) of element i of 32-block ib; the two high
+// bits come from 32-byte half ib / 4 of qh, bits 4*((ib/2) % 2) + 2*(ib % 2).
+static inline int iq6_index(const uint8_t* qs, const uint8_t* qh, int ib, int i) {
+  const int hb = (qh[32 * (ib / 4) + i] >> (4 * ((ib / 2) % 2) + 2 * (ib % 2))) & 3;
+  return nibble(qs[32 * (ib / 2) + i], ib % 2) | (hb << 4);
+}
+
+// IQ2_K / IQ2_KS: 2-bit index of element i of 32-block ib (the Q2_K order:
+// four 32-blocks share 32 bytes of qs, two bits each).
+static inline int iq2_index(const uint8_t* qs, int ib, int i) { return (qs[32 * (ib / 4) + i] >> (2 * (ib % 4))) & 3; }
+
+// IQ3_K / IQ3_KS: the IQ2 bits plus bit ib of qh[i] as the third.
+static inline int iq3_index(const uint8_t* qs, const uint8_t* qh, int ib, int i) {
+  return iq2_index(qs, ib, i) | (((qh[i] >> ib) & 1) << 2);
+}
+
+// IQ2_KL: index (0..31) of value pair j (elements 2j, 2j+1; j = 0..15) of
+// 32-block ib: nibble ib % 2 of qs[16*(ib/2) + j], bit ib of qh[j] the fifth.
+static inline int iq2kl_index(const uint8_t* qs, const uint8_t* qh, int ib, int j) {
+  return nibble(qs[16 * (ib / 2) + j], ib % 2) | (((qh[j] >> ib) & 1) << 4);
+}
+static inline int8_t iq2kl_value(int index, int k) { return int8_t(uint8_t(kIQ2KLPairs[index] >> (8 * k))); }
+
+// IQ6_K: signed scale of 16-group s (0..15); bit s of `extra` shifts the codebook.
+static inline int iq6k_scale(const uint8_t* block, int s) { return int8_t(block[4 + s]); }
+static inline int extra_bit(const uint8_t* p, int bit) { return (load_u16(p) >> bit) & 1; }
+
+// IQ2_K: scale (-8..7) of 16-group s: nibble s % 2 of scales[s / 2], minus 8.
+static inline int iq2k_scale(const uint8_t* block, int s) { return nibble(block[4 + s / 2], s % 2) - 8; }
+
+// IQ3_K: odd scale of 16-group s: 2*(nibble s % 2 of scales_l[s / 2]) + 1,
+// negated where bit s of scales_h is set.
+static inline int iq3k_scale(const uint8_t* block, int s) {
+  const int m = 2 * nibble(block[6 + s / 2], s % 2) + 1;
+  return extra_bit(block + 4, s) ? -m : m;
+}
+
+// IQ2_KS: scale (-16..15) of 32-block ib: nibble ib % 2 of scales[ib / 2],
+// fifth bit = bit 8 + ib of extra. Codebook: bit ib of extra.
+static inline int iq2ks_scale(const uint8_t* block, int ib) {
+  return (nibble(block[2 + ib / 2], ib % 2) | (extra_bit(block, 8 + ib) << 4)) - 16;
+}
+
+// IQ3_KS: scale (-16..15) of 32-block ib: nibble ib / 4 of scales[ib % 4],
+// fifth bit = bit ib of extra. Codebook: bit 8 + ib of extra.
+static inline int iq3ks_scale(const uint8_t* block, int ib) {
+  return (nibble(block[2 + ib % 4], ib / 4) | (extra_bit(block, ib) << 4)) - 16;
+}
+
+// IQ2_KL: scale (-32..31) of 32-block ib: nibble ib / 4 of scales_l[ib % 4],
+// high two bits = bits 2*ib of scales_h.
+static inline int iq2kl_scale(const uint8_t* block, int ib) {
+  return (nibble(block[2 + ib % 4], ib / 4) | (((load_u16(block) >> (2 * ib)) & 3) << 4)) - 32;
+}
+
+// IQ4_KSS: 32-block ib is eight u16 words. Bit 0 of word k is bit k of the
+// block's scale byte (an IQ4_KS scale byte: multiplier and codebook); the
+// other 15 bits, w & 0xfffe xor'ed with itself shifted right by one, are two
+// bytes of IQ4_KS-style nibbles (legacy order over the block's 16 bytes).
+static inline uint8_t iq4kss_unpack(const uint8_t* block, int ib, uint8_t nib[16]) {
+  uint8_t sc = 0;
+  for (int k = 0; k < 8; ++k) {
+    const uint16_t w = load_u16(block + 16 * ib + 2 * k);
+    const uint16_t v = uint16_t((w & 0xfffe) ^ ((w & 0xfffe) >> 1));
+    nib[2 * k] = uint8_t(v & 0xff);
+    nib[2 * k + 1] = uint8_t(v >> 8);
+    sc = uint8_t(sc | ((w & 1) << k));
+  }
+  return sc;
+}
 
 }  // namespace dllm::qb

@@ -26,6 +26,21 @@ void dequant_iq4_xs(const void* src, float* dst, int64_t n);
 // ik types (kernels.md §2.5). IQ4_KS: src is a whole row (its f32 scale first).
 void dequant_iq4_k(const void* src, float* dst, int64_t n);
 void dequant_iq4_ks(const void* src, float* dst, int64_t n);
+void dequant_q6_0(const void* src, float* dst, int64_t n);
+void dequant_iq2_k(const void* src, float* dst, int64_t n);
+void dequant_iq3_k(const void* src, float* dst, int64_t n);
+void dequant_iq5_k(const void* src, float* dst, int64_t n);
+// IQ6_K: the reference's row decoder (a cubic in the quant); its matmul
+// multiplies with the int8 codebook qb::kIQ6NLValues instead (up to half a
+// unit apart), and so does ours.
+void dequant_iq6_k(const void* src, float* dst, int64_t n);
+// Whole rows: an f32 row scale first (IQ5_KS, IQ4_KSS), or an fp16 one
+// (IQ2_KS, IQ3_KS, IQ2_KL).
+void dequant_iq5_ks(const void* src, float* dst, int64_t n);
+void dequant_iq4_kss(const void* src, float* dst, int64_t n);
+void dequant_iq2_ks(const void* src, float* dst, int64_t n);
+void dequant_iq3_ks(const void* src, float* dst, int64_t n);
+void dequant_iq2_kl(const void* src, float* dst, int64_t n);
 
 // src: [n] f32; dst: the encoded row.
 void quant_f32(const float* src, void* dst, int64_t n);

@@ -22,6 +22,15 @@ ActKind act_kind(GgmlType t) {
     case GgmlType::IQ4_XS:
     case GgmlType::IQ4_K:
     case GgmlType::IQ4_KS:
+    case GgmlType::IQ4_KSS:
+    case GgmlType::IQ5_K:
+    case GgmlType::IQ5_KS:
+    case GgmlType::IQ6_K:
+    case GgmlType::IQ2_K:
+    case GgmlType::IQ2_KS:
+    case GgmlType::IQ3_K:
+    case GgmlType::IQ3_KS:
+    case GgmlType::IQ2_KL:
       return ActKind::Q8_K;
     default:
       return ActKind::Q8_32;

@@ -12,8 +12,8 @@ namespace dllm {
 enum class ActKind : uint8_t {
   F32,    // F32 / F16 weights: activations as they are
   BF16,   // BF16 weights: activations rounded to bf16 (kept as f32 values)
-  Q8_32,  // legacy types, IQ4_NL, Q4_K/Q5_K/Q6_K: per-32 int8, d = bf16(amax/127) (ik Q8_2_X4)
-  Q8_K,   // Q2_K, Q3_K, IQ4_XS: per-256 int8, d = amax/127 (ik Q8_K)
+  Q8_32,  // legacy types (Q6_0 too), IQ4_NL, Q4_K/Q5_K/Q6_K: per-32 int8, d = bf16(amax/127) (ik Q8_2_X4)
+  Q8_K,   // Q2_K, Q3_K, IQ4_XS, ik's IQ*_K / IQ*_KS / IQ4_KSS / IQ2_KL: per-256 int8, d = amax/127 (ik Q8_K)
 };
 
 // The activation kind the reference uses with weights of this type.

@@ -124,7 +124,9 @@ TEST(TypeTable, KernelsPresent) {
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
                      GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q2_K, GgmlType::Q3_K,
                      GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_NL,
-                     GgmlType::IQ4_XS, GgmlType::IQ4_K, GgmlType::IQ4_KS})
+                     GgmlType::IQ4_XS, GgmlType::IQ4_K, GgmlType::IQ4_KS, GgmlType::Q6_0, GgmlType::IQ2_K,
+                     GgmlType::IQ3_K, GgmlType::IQ5_K, GgmlType::IQ6_K, GgmlType::IQ2_KS, GgmlType::IQ3_KS,
+                     GgmlType::IQ5_KS, GgmlType::IQ4_KSS, GgmlType::IQ2_KL})
     EXPECT_TRUE(can_dequantize(t)) << type_label(uint32_t(t));
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0})
     EXPECT_TRUE(can_quantize(t));
@@ -310,6 +312,64 @@ TEST(Dequantize, IQ4_KSRowScale) {
   EXPECT_EQ(y[180], 0.25f * 73.0f * -61.0f);   // shifted codebook[3] = -65 + 4
   EXPECT_EQ(y[160], 0.25f * 73.0f * -123.0f);  // nibble 0
   EXPECT_EQ(y[0], 0.25f * -127.0f * -127.0f);  // scale byte 0: multiplier -127, plain codebook
+}
+
+TEST(Dequantize, Q6_0HighBitPairs) {
+  uint8_t b[26] = {};
+  put16(b, 0.5f);
+  b[10 + 11] = 0x5A;      // qs[11]: low nibble 10 (element 11), high nibble 5 (element 27)
+  b[2 + 3] = 0x9 << 4;    // qh[11 % 8] high nibble (11 / 8 = 1): bits 0-1 = 1 for element 11, bits 2-3 = 2 for 27
+  float y[32];
+  dequantize_row(GgmlType::Q6_0, b, y, 32);
+  EXPECT_EQ(y[11], float((10 | 1 << 4) - 32) * 0.5f);
+  EXPECT_EQ(y[27], float((5 | 2 << 4) - 32) * 0.5f);
+  EXPECT_EQ(y[3], -32 * 0.5f);
+}
+
+// IQ6_K's row decoder is the reference's cubic (its FMA-contracted
+// evaluation), not the int8 codebook its matmul uses.
+TEST(Dequantize, IQ6_KCubic) {
+  uint8_t b[212] = {};
+  put16(b, 1.0f);
+  b[4 + 2] = 2;      // 16-group 2 (32-block 1, first half): scale 2
+  b[2] = 1 << 2;     // extra bit 2: shifted by 1
+  b[20 + 3] = 0x40;  // element 32 + 3: high nibble of qs[3] = 4 (high bits 0)
+  float y[256];
+  dequantize_row(GgmlType::IQ6_K, b, y, 256);
+  const float q = 4.0f;
+  const float cubic = std::fma(q, std::fma(q, std::fma(q, 0.0011972f, -0.11218f), 6.2568f), -127.0f);
+  EXPECT_EQ(y[35], 2.0f * (cubic + 1.0f));
+  EXPECT_NE(y[35], 2.0f * -103.0f);  // the codebook's value (-104 + 1)
+  EXPECT_NEAR(y[35], 2.0f * -103.0f, 1.0f);
+}
+
+TEST(Dequantize, IQ2_KSRowScaleAndFifthScaleBit) {
+  uint8_t row[2 + 70] = {};
+  put16(row, 0.25f);
+  uint8_t* b = row + 2;
+  b[1] = 1 << (8 + 5 - 8);  // extra bit 8 + 5: 32-block 5's fifth scale bit
+  b[0] = 1 << 5;            // extra bit 5: its codebook shifted
+  b[2 + 2] = 0x30;          // scales[5 / 2] high nibble = 3 -> (3 | 16) - 16 = 3
+  b[6 + 32 + 7] = 2 << 2;   // element 32*5 + 7: bits 2..3 of qs[32 + 7] = 2
+  float y[256];
+  dequantize_row(GgmlType::IQ2_KS, row, y, 256);
+  EXPECT_EQ(y[167], 0.25f * 3.0f * 6.0f);     // shifted codebook[2]
+  EXPECT_EQ(y[160], 0.25f * 3.0f * -26.0f);   // shifted codebook[0]
+  EXPECT_EQ(y[0], 0.25f * -16.0f * -31.0f);   // scale 0 - 16, plain codebook[0]
+}
+
+TEST(Dequantize, IQ2_KLValuePairs) {
+  uint8_t row[2 + 86] = {};
+  put16(row, 1.0f);
+  uint8_t* b = row + 2;
+  b[0] = 0x3 << 6;            // scales_h bits 6-7 (32-block 3): high bits 3
+  b[2 + 3] = 0x05;            // scales_l[3] low nibble (32-block 3): 5 -> 53 - 32 = 21
+  b[6 + 16 + 4] = 0x70;       // pair 4 of 32-block 3: high nibble of qs[16 + 4] = 7
+  b[70 + 4] = 1 << 3;         // qh[4] bit 3: index 7 + 16 = 23 -> 0x010d
+  float y[256];
+  dequantize_row(GgmlType::IQ2_KL, row, y, 256);
+  EXPECT_EQ(y[96 + 8], 21.0f * 13.0f);  // low byte 0x0d
+  EXPECT_EQ(y[96 + 9], 21.0f * 1.0f);   // high byte 0x01
 }
 
 }  // namespace

@@ -104,13 +104,14 @@ std::map<std::string, std::map<std::string, RefLine>> run_numpy(const std::vecto
   return out;
 }
 
-// ik's IQ4_K / IQ4_KS have no file in the test data: random blocks (sane
-// fp16 / f32 scales, every other bit random) in a file of our own, decoded
-// by both sides.
+// ik's types on random blocks (sane fp16 / f32 scales, every other bit
+// random: every sub-scale, codebook and sign bit pattern) in a file of our
+// own, decoded by both sides. (Their reference-made files: below.)
 TEST(QuantTestdata, IkTypesMatchNumpyOnRandomBlocks) {
   std::mt19937 rng(2024);
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> ex(-14.0f, -4.0f);
+  auto scale = [&] { return std::exp2(ex(rng)) * (byte(rng) & 1 ? 1.0f : -1.0f); };
   GgufWriter w;
   w.set("general.architecture", GgufValue::str("none"));
   struct Spec {
@@ -118,20 +119,29 @@ TEST(QuantTestdata, IkTypesMatchNumpyOnRandomBlocks) {
     GgmlType type;
     int64_t ne0, rows;
   };
-  const Spec specs[] = {{"iq4_k", GgmlType::IQ4_K, 512, 3}, {"iq4_ks", GgmlType::IQ4_KS, 768, 5}};
+  const Spec specs[] = {{"iq4_k", GgmlType::IQ4_K, 512, 3},   {"iq4_ks", GgmlType::IQ4_KS, 768, 5},
+                        {"q6_0", GgmlType::Q6_0, 96, 4},      {"iq2_k", GgmlType::IQ2_K, 512, 3},
+                        {"iq3_k", GgmlType::IQ3_K, 512, 3},   {"iq5_k", GgmlType::IQ5_K, 512, 3},
+                        {"iq6_k", GgmlType::IQ6_K, 512, 3},   {"iq2_ks", GgmlType::IQ2_KS, 768, 5},
+                        {"iq3_ks", GgmlType::IQ3_KS, 768, 5}, {"iq5_ks", GgmlType::IQ5_KS, 768, 5},
+                        {"iq4_kss", GgmlType::IQ4_KSS, 768, 5}, {"iq2_kl", GgmlType::IQ2_KL, 768, 5}};
   for (const Spec& sp : specs) {
+    const TypeTraits& tt = *type_traits(sp.type);
     const size_t rb = row_bytes(sp.type, sp.ne0);
     std::vector<uint8_t> data(rb * size_t(sp.rows));
     for (uint8_t& b : data) b = uint8_t(byte(rng));
     for (int64_t r = 0; r < sp.rows; ++r) {
       uint8_t* row = data.data() + size_t(r) * rb;
-      const float d = std::exp2(ex(rng)) * (byte(rng) & 1 ? 1.0f : -1.0f);
-      if (sp.type == GgmlType::IQ4_KS) {
+      if (tt.row_meta_bytes == 4) {
+        const float d = scale();
         std::memcpy(row, &d, 4);
-      } else {
-        for (int64_t b = 0; b < sp.ne0 / 256; ++b) {
-          const uint16_t h = f32_to_f16(std::exp2(ex(rng)));
-          std::memcpy(row + b * 144, &h, 2);
+      } else if (tt.row_meta_bytes == 2) {
+        const uint16_t h = f32_to_f16(scale());
+        std::memcpy(row, &h, 2);
+      } else {  // an fp16 d first in every block
+        for (int64_t b = 0; b < sp.ne0 / tt.block_elems; ++b) {
+          const uint16_t h = f32_to_f16(scale());
+          std::memcpy(row + b * tt.block_bytes, &h, 2);
         }
       }
     }
@@ -149,6 +159,54 @@ TEST(QuantTestdata, IkTypesMatchNumpyOnRandomBlocks) {
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(checksum(dequant_tensor(*f, *t))));
     EXPECT_EQ(ref.at(sp.name).sum, hex) << sp.name;
+  }
+}
+
+// The reference-quantized files of ik's types (../shared/testdata/types, one
+// type per file): every tensor decodes bit-exactly like numpy, and close to
+// the f32 source (loose bounds per bit width, as below).
+TEST(QuantTestdata, IkTypeFilesMatchNumpyAndSource) {
+  std::string td;
+  DLLM_REQUIRE_TESTDATA(td);
+  const std::map<std::string, double> bound = {
+      {"Q6_0", 0.03},   {"IQ6_K", 0.04},   {"IQ5_K", 0.06},  {"IQ5_KS", 0.06}, {"IQ4_KSS", 0.15},
+      {"IQ3_K", 0.22},  {"IQ3_KS", 0.22},  {"IQ2_K", 0.4},   {"IQ2_KS", 0.4},  {"IQ2_KL", 0.4}};
+  std::vector<std::string> paths;
+  for (const auto& [name, b] : bound) paths.push_back(td + "/types/qwen35-tiny-" + name + ".gguf");
+  const auto refs = run_numpy(paths);
+  const auto src = GgufFile::open(td + "/qwen35-tiny-f32.gguf");
+  size_t i = 0;
+  for (const auto& [name, b] : bound) {
+    const std::string& path = paths[i++];
+    const auto f = GgufFile::open(path);
+    ASSERT_EQ(refs.count(path), 1u) << path;
+    const auto& ref = refs.at(path);
+    double worst = 0;
+    int typed = 0;
+    for (const GgufTensorInfo& t : f->tensors()) {
+      ASSERT_EQ(ref.count(t.name), 1u) << name << " " << t.name;
+      ASSERT_EQ(ref.at(t.name).type, type_traits(t.type)->name) << t.name;
+      const std::vector<float> a = dequant_tensor(*f, t);
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(checksum(a)));
+      EXPECT_EQ(ref.at(t.name).sum, hex) << name << " " << t.name;
+      if (t.type == 0) continue;
+      EXPECT_EQ(type_traits(t.type)->name, name) << t.name;
+      ++typed;
+      const GgufTensorInfo* s = src->find_tensor(t.name);
+      ASSERT_NE(s, nullptr);
+      const std::vector<float> x = dequant_tensor(*src, *s);
+      double num = 0, den = 0;
+      for (size_t k = 0; k < a.size(); ++k) {
+        num += (double(a[k]) - x[k]) * (double(a[k]) - x[k]);
+        den += double(x[k]) * x[k];
+      }
+      worst = std::max(worst, std::sqrt(num / den));
+    }
+    EXPECT_EQ(typed, 33) << name;
+    EXPECT_LT(worst, b) << name;
+    EXPECT_GT(worst, b / 40) << name << ": suspiciously exact";
+    std::printf("%-7s worst relative L2 error %.4f\n", name.c_str(), worst);
   }
 }
 

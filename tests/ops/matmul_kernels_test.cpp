@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "formats/ggml_type.h"
+#include "formats/quant_blocks.h"
 #include "ops/matmul/matmul.h"
 #include "ops/quant_act.h"
 #include "ops/quant_act_simd.h"
@@ -42,14 +43,17 @@ const GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16,   Ggm
                            GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0,   GgmlType::Q5_1,
                            GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,   GgmlType::Q5_K,
                            GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::IQ4_K,
-                           GgmlType::IQ4_KS};
+                           GgmlType::IQ4_KS, GgmlType::Q6_0, GgmlType::IQ2_K, GgmlType::IQ3_K,
+                           GgmlType::IQ5_K, GgmlType::IQ6_K, GgmlType::IQ2_KS, GgmlType::IQ3_KS,
+                           GgmlType::IQ5_KS, GgmlType::IQ4_KSS, GgmlType::IQ2_KL};
 
 // Byte offsets of the fp16 scale fields in a block (kernels.md §2): random
 // bytes everywhere else exercise every quant and sub-scale bit pattern.
 std::vector<int> scale_offsets(GgmlType t) {
   switch (t) {
     case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::Q8_0: case GgmlType::IQ4_NL:
-    case GgmlType::IQ4_XS: case GgmlType::IQ4_K: return {0};
+    case GgmlType::IQ4_XS: case GgmlType::IQ4_K: case GgmlType::Q6_0: case GgmlType::IQ2_K:
+    case GgmlType::IQ3_K: case GgmlType::IQ5_K: case GgmlType::IQ6_K: return {0};
     case GgmlType::Q4_1: case GgmlType::Q5_1: case GgmlType::Q4_K: case GgmlType::Q5_K: return {0, 2};
     case GgmlType::Q2_K: return {80, 82};
     case GgmlType::Q3_K: return {108};
@@ -64,7 +68,8 @@ struct Weights {
 };
 
 // Random weights: float types from N(0, 1); quantized types as random bytes
-// with sane fp16 scales (|d| in [2^-18, 2^-6], either sign for mins).
+// with sane fp16 scales (|d| in [2^-18, 2^-6], either sign for mins), and a
+// sane f32 or fp16 scale at the start of each row of the types that have one.
 Weights random_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng, size_t pad = 0) {
   Weights w;
   const size_t rb = row_bytes(t, K), stride = rb + pad;
@@ -88,9 +93,12 @@ Weights random_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng, size
         const uint16_t h = f32_to_f16(d);
         std::memcpy(row + tt.row_meta_bytes + b * tt.block_bytes + off, &h, 2);
       }
-    if (t == GgmlType::IQ4_KS) {  // the row's f32 scale
-      const float d = std::exp2(ex(rng)) * (byte(rng) & 1 ? 1.0f : -1.0f);
+    const float d = std::exp2(ex(rng)) * (byte(rng) & 1 ? 1.0f : -1.0f);
+    if (tt.row_meta_bytes == 4) {
       std::memcpy(row, &d, 4);
+    } else if (tt.row_meta_bytes == 2) {
+      const uint16_t h = f32_to_f16(d);
+      std::memcpy(row, &h, 2);
     }
   }
   w.view.type = t;
@@ -112,12 +120,54 @@ std::vector<float> random_x(int64_t M, int64_t ldx, std::mt19937& rng) {
   return x;
 }
 
+// The weights a matmul multiplies: what the row decoder gives, except for
+// IQ6_K, whose row decoder (the reference's cubic, for get_rows) is up to half
+// a unit off the int8 codebook that the reference's matmul, and ours,
+// multiplies. Decoded here from the block fields (quant_blocks.h).
+void matmul_weight_row(const WeightView& W, int64_t n, float* out) {
+  const uint8_t* b = W.data + size_t(n) * W.row_stride;
+  if (W.type != GgmlType::IQ6_K) {
+    dequantize_row(W.type, b, out, W.cols);
+    return;
+  }
+  for (int64_t sb = 0; sb < W.cols / 256; ++sb, b += qb::kIQ6_KBytes, out += 256) {
+    const float d = f16_to_f32(qb::load_u16(b));
+    for (int s = 0; s < 16; ++s) {
+      const float dl = d * float(qb::iq6k_scale(b, s));
+      const int8_t* cb = qb::kIQ6NLValues + 64 * qb::extra_bit(b + 2, s);
+      for (int i = 16 * (s % 2); i < 16 * (s % 2) + 16; ++i)
+        out[32 * (s / 2) + i] = dl * float(cb[qb::iq6_index(b + 20, b + 148, s / 2, i)]);
+    }
+  }
+}
+
+// matmul_reference (dequantize, then an f32 dot with the activations as
+// matmul rounds them), with matmul_weight_row's weights.
+void oracle(const WeightView& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy) {
+  if (W.type != GgmlType::IQ6_K) {
+    matmul_reference(W, X, M, ldx, Y, ldy);
+    return;
+  }
+  const int64_t K = W.cols;
+  std::vector<uint8_t> buf(act_scratch_bytes(ActKind::Q8_K, M, K));
+  const ActRows A = prepare_activations(ActKind::Q8_K, X, M, K, ldx, buf.data(), 0, M);
+  std::vector<float> w(static_cast<size_t>(K));
+  for (int64_t n = 0; n < W.rows; ++n) {
+    matmul_weight_row(W, n, w.data());
+    for (int64_t m = 0; m < M; ++m) {
+      float s = 0.0f;
+      for (int64_t k = 0; k < K; ++k) s += w[size_t(k)] * (A.d_row(m)[k / 32] * float(A.qs_row(m)[k]));
+      Y[m * ldy + n] = s;
+    }
+  }
+}
+
 // sum_k |w_k| |x_k| for each output: the scale that f32 rounding errors are measured against.
 std::vector<double> abs_dot(const WeightView& W, const float* X, int64_t M, int64_t ldx) {
   std::vector<double> r(size_t(M * W.rows));
   std::vector<float> w(static_cast<size_t>(W.cols));
   for (int64_t n = 0; n < W.rows; ++n) {
-    weight_row_f32(W, n, w.data());
+    matmul_weight_row(W, n, w.data());
     for (int64_t m = 0; m < M; ++m) {
       double s = 0;
       for (int64_t k = 0; k < W.cols; ++k) s += std::fabs(double(w[k]) * X[m * ldx + k]);
@@ -149,7 +199,7 @@ TEST(Matmul, EverySetMatchesReference) {
         const int64_t ldx = K + (M % 2);
         const std::vector<float> x = random_x(M, ldx, rng);
         std::vector<float> ref(size_t(M * N));
-        matmul_reference(w.view, x.data(), M, ldx, ref.data(), N);
+        oracle(w.view, x.data(), M, ldx, ref.data(), N);
         const std::vector<double> scale = abs_dot(w.view, x.data(), M, ldx);
         for (MatmulIsa isa : kIsas) {
           if (!matmul_isa_available(isa)) continue;
@@ -215,9 +265,12 @@ Weights exact_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng) {
     std::memcpy(p, &x, 2);
   };
   for (int64_t n = 0; n < N; ++n) {
-    if (t == GgmlType::IQ4_KS) {  // row scale 1
+    uint8_t* row = w.bytes.data() + size_t(n) * w.view.row_stride;
+    if (tt.row_meta_bytes == 4) {  // row scale 1
       const float one = 1.0f;
-      std::memcpy(w.bytes.data() + size_t(n) * w.view.row_stride, &one, 4);
+      std::memcpy(row, &one, 4);
+    } else if (tt.row_meta_bytes == 2) {
+      h(row, 1.0f);
     }
     for (int64_t b = 0; b < K / tt.block_elems; ++b) {
       uint8_t* blk = w.bytes.data() + size_t(n) * w.view.row_stride + tt.row_meta_bytes + b * tt.block_bytes;
@@ -257,9 +310,46 @@ Weights exact_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng) {
           for (int i = 4; i < 8; ++i) blk[i] = 0xAA;    // high bits 2: scales 0..3
           for (int i = 8; i < 16; ++i) blk[i] &= 0x33;  // (extra, both codebooks, stays random)
           break;
-        case GgmlType::IQ4_KS:
+        case GgmlType::IQ4_KS: case GgmlType::IQ5_KS:
           // multipliers (sc & 254) - 127 in {-1, 1, 3}, low bit (codebook) varied
           for (int i = 0; i < 8; ++i) blk[i] = uint8_t(126 + blk[i] % 6);
+          break;
+        case GgmlType::IQ4_KSS:
+          // the same scale bytes, bit k of block ib's in bit 0 of its word k
+          for (int ib = 0; ib < 8; ++ib) {
+            const int sc = 126 + blk[16 * ib + 1] % 6;
+            for (int k = 0; k < 8; ++k) blk[16 * ib + 2 * k] = uint8_t((blk[16 * ib + 2 * k] & 0xfe) | ((sc >> k) & 1));
+          }
+          break;
+        case GgmlType::Q6_0: h(blk, 0.5f); break;
+        case GgmlType::IQ2_K:  // scales -8..-5
+          h(blk, 1.0f);
+          for (int i = 4; i < 12; ++i) blk[i] &= 0x33;
+          break;
+        case GgmlType::IQ3_K:  // scales +-1, +-3
+          h(blk, 1.0f);
+          for (int i = 6; i < 14; ++i) blk[i] &= 0x11;
+          break;
+        case GgmlType::IQ5_K:
+          h(blk, 1.0f);
+          for (int i = 4; i < 8; ++i) blk[i] = 0xAA;    // high bits 2: scales 0..3
+          for (int i = 8; i < 16; ++i) blk[i] &= 0x33;
+          break;
+        case GgmlType::IQ6_K:
+          h(blk, 1.0f);
+          for (int i = 4; i < 20; ++i) blk[i] = uint8_t(int8_t(blk[i] % 7 - 3));
+          break;
+        case GgmlType::IQ2_KS:  // fifth scale bits set: scales 0..3
+          blk[1] = 0xff;
+          for (int i = 2; i < 6; ++i) blk[i] &= 0x33;
+          break;
+        case GgmlType::IQ3_KS:  // fifth scale bits set: scales 0..3
+          blk[0] = 0xff;
+          for (int i = 2; i < 6; ++i) blk[i] &= 0x33;
+          break;
+        case GgmlType::IQ2_KL:  // high scale bits 2: scales 0..3
+          blk[0] = blk[1] = 0xAA;
+          for (int i = 2; i < 6; ++i) blk[i] &= 0x33;
           break;
         default: break;
       }
@@ -283,7 +373,7 @@ TEST(Matmul, ExactWhenTheMathIsExact) {
       std::vector<float> x(size_t(M * K));
       for (size_t i = 0; i < x.size(); ++i) x[i] = i % 32 == 5 ? 127.0f : float(xi(rng));
       std::vector<float> ref(size_t(M * N));
-      matmul_reference(w.view, x.data(), M, K, ref.data(), N);
+      oracle(w.view, x.data(), M, K, ref.data(), N);
       for (MatmulIsa isa : kIsas) {
         if (!matmul_isa_available(isa)) continue;
         std::vector<float> y(ref.size());
@@ -334,7 +424,7 @@ TEST(Matmul, ErrorWithinActivationRounding) {
     std::vector<float> wr(static_cast<size_t>(K));
     double worst = 0;
     for (int64_t n = 0; n < N; ++n) {
-      weight_row_f32(w.view, n, wr.data());
+      matmul_weight_row(w.view, n, wr.data());
       for (int64_t m = 0; m < M; ++m) {
         const float* xm = x.data() + m * K;
         double exact = 0, bound = 0, mag = 0;

@@ -39,9 +39,13 @@ TYPES = {
     10: ("Q2_K", 256, 84), 11: ("Q3_K", 256, 110), 12: ("Q4_K", 256, 144),
     13: ("Q5_K", 256, 176), 14: ("Q6_K", 256, 210), 23: ("IQ4_XS", 256, 136),
     139: ("IQ4_K", 256, 144), 144: ("IQ4_KS", 256, 136),
+    133: ("Q6_0", 32, 26), 137: ("IQ2_K", 256, 76), 138: ("IQ3_K", 256, 110),
+    140: ("IQ5_K", 256, 176), 141: ("IQ6_K", 256, 212), 145: ("IQ2_KS", 256, 70),
+    146: ("IQ4_KSS", 256, 128), 152: ("IQ5_KS", 256, 168), 156: ("IQ3_KS", 256, 102),
+    157: ("IQ2_KL", 256, 86),
 }
-# Bytes at the start of every row (ik types): IQ4_KS has an f32 row scale.
-ROW_META = {144: 4}
+# The scale at the start of every row (ik types): its numpy format.
+ROW_META = {144: "<f4", 146: "<f4", 152: "<f4", 145: "<f2", 156: "<f2", 157: "<f2"}
 
 
 class Reader:
@@ -271,23 +275,277 @@ def dq_iq4_k(b):
     return out
 
 
-def dq_iq4_ks_row(row, nb):
-    """One row: f32 scale D, then nb blocks of scales[8] + qs[128];
+def dq_iq4_ks(b, D):
+    """Blocks of scales[8] + qs[128] (D: each block's row scale, [nb, 1]);
     sub-block ib: D * ((scales[ib] & 254) - 127), codebook by its low bit."""
-    D = row[0:4].copy().view("<f4").astype(F32)[0]
-    b = row[4:].reshape(nb, 136)
     sc = b[:, 0:8].astype(np.int32)
-    out = np.empty((nb, 256), F32)
+    out = np.empty((b.shape[0], 256), F32)
     for ib in range(8):
-        dl = D * ((sc[:, ib] & 254) - 127).astype(F32)
+        dl = D * ((sc[:, ib:ib + 1] & 254) - 127).astype(F32)
         n = legacy_nibbles(b[:, 8 + 16 * ib:8 + 16 * ib + 16])
-        out[:, 32 * ib:32 * ib + 32] = dl[:, None] * IQ4K[16 * (sc[:, ib:ib + 1] & 1) + n].astype(F32)
-    return out.reshape(-1)
+        out[:, 32 * ib:32 * ib + 32] = dl * IQ4K[16 * (sc[:, ib:ib + 1] & 1) + n].astype(F32)
+    return out
 
+
+# --- ik's other types, written from the loops of the reference's row decoders
+# (ik_llama.cpp ggml-quants.c dequantize_row_q6_0, iqk_quantize.cpp
+# dequantize_row_iq*), one loop iteration per slice ---------------------------
+
+IQ2NL = np.array([-31, -13, 1, 17, -26, -8, 6, 22], dtype=np.int32)
+IQ3NL = np.array([-63, -40, -23, -10, 1, 13, 28, 47, -59, -36, -19, -6, 5, 17, 32, 51], dtype=np.int32)
+IQ5NL = np.array([
+    -126, -114, -103, -92, -83, -74, -65, -57, -50, -43, -36, -30, -24, -18, -12, -6,
+    -1, 5, 11, 17, 23, 29, 36, 43, 51, 59, 68, 77, 87, 97, 109, 121,
+    -124, -112, -101, -90, -81, -72, -63, -55, -48, -41, -34, -28, -22, -16, -10, -4,
+    1, 7, 13, 19, 25, 31, 38, 45, 53, 61, 70, 79, 89, 99, 111, 123], dtype=np.int32)
+IQ2KL = np.array([
+    0xe9c1, 0x0dc1, 0xc1d8, 0xf6d8, 0x0dd8, 0x2fd8, 0xd8e9, 0xe9e9, 0x01e9, 0x0de9, 0x1ce9,
+    0xc1f6, 0x01f6, 0x0df6, 0x2ff6, 0xe901, 0xf601, 0x0101, 0x0d01, 0x1c01, 0xd80d, 0xe90d,
+    0xf60d, 0x010d, 0x0d0d, 0xc11c, 0xe91c, 0x011c, 0x1c1c, 0x2f1c, 0xe92f, 0x0d2f], dtype=np.uint16)
+IQ2KL_LO = IQ2KL.view(np.uint8)[0::2].view(np.int8).astype(np.int32)
+IQ2KL_HI = IQ2KL.view(np.uint8)[1::2].view(np.int8).astype(np.int32)
+
+
+def u16(b, off):
+    return b[:, off:off + 2].copy().view("<u2").astype(np.int32)[:, 0]
+
+
+def col(v):
+    return v.astype(F32)[:, None]
+
+
+def dq_q6_0(b):
+    d = f16(b, 0)
+    qh = b[:, 2:10].astype(np.int32)
+    qs = b[:, 10:26].astype(np.int32)
+    j = np.arange(16)
+    h = qh[:, j % 8] >> (4 * (j // 8))
+    x0 = ((qs & 0x0F) | ((h << 4) & 0x30)) - 32
+    x1 = ((qs >> 4) | ((h << 2) & 0x30)) - 32
+    return np.concatenate([x0.astype(F32) * d, x1.astype(F32) * d], axis=1)
+
+
+def dq_iq2_k(b):
+    d = f16(b, 0)[:, 0]
+    extra = u16(b, 2)
+    sc = b[:, 4:12].astype(np.int32)
+    qs = b[:, 12:76].astype(np.int32)
+    out = np.empty((b.shape[0], 256), F32)
+    for ib32 in range(8):
+        dl1 = d * ((sc[:, ib32] & 0xf) - 8).astype(F32)
+        dl2 = d * ((sc[:, ib32] >> 4) - 8).astype(F32)
+        v1 = 4 * ((extra >> (2 * ib32)) & 1)
+        v2 = 4 * ((extra >> (2 * ib32 + 1)) & 1)
+        shift = 2 * (ib32 % 4)
+        q = qs[:, 32 * (ib32 // 4):32 * (ib32 // 4) + 32]
+        out[:, 32 * ib32:32 * ib32 + 16] = col(dl1) * IQ2NL[v1[:, None] + ((q[:, 0:16] >> shift) & 3)].astype(F32)
+        out[:, 32 * ib32 + 16:32 * ib32 + 32] = col(dl2) * IQ2NL[v2[:, None] + ((q[:, 16:32] >> shift) & 3)].astype(F32)
+    return out
+
+
+def dq_iq3_k(b):
+    d = f16(b, 0)[:, 0]
+    extra = u16(b, 2)
+    sh = u16(b, 4)
+    sl = b[:, 6:14].astype(np.int32)
+    qs = b[:, 14:78].astype(np.int32)
+    qh = b[:, 78:110].astype(np.int32)
+    out = np.empty((b.shape[0], 256), F32)
+    for ib32 in range(8):
+        for half in range(2):
+            s = 2 * ib32 + half
+            mag = 2 * ((sl[:, ib32] >> (4 * half)) & 0xf) + 1
+            dl = d * (mag * np.where(((sh >> s) & 1) == 1, -1, 1)).astype(F32)
+            v = 8 * ((extra >> s) & 1)
+            lo, hi = 32 * (ib32 // 4) + 16 * half, 16 * half
+            idx = ((qs[:, lo:lo + 16] >> (2 * (ib32 % 4))) & 3) | (((qh[:, hi:hi + 16] >> (ib32 % 8)) & 1) << 2)
+            out[:, 16 * s:16 * s + 16] = col(dl) * IQ3NL[v[:, None] + idx].astype(F32)
+    return out
+
+
+def iqk_scales_16(b):
+    """IQ4_K / IQ5_K 6-bit scales of the 16 groups (before the -32): [nb, 16],
+    written the way dequantize_row_iq5_k reads them."""
+    sh = b[:, 4:8].astype(np.int32)
+    sl = b[:, 8:16].astype(np.int32)
+    out = np.empty((b.shape[0], 16), np.int32)
+    for ib64 in range(4):
+        out[:, 4 * ib64 + 0] = (sl[:, 2 * ib64] & 0xf) | ((sh[:, ib64] << 4) & 0x30)
+        out[:, 4 * ib64 + 1] = (sl[:, 2 * ib64] >> 4) | ((sh[:, ib64] << 2) & 0x30)
+        out[:, 4 * ib64 + 2] = (sl[:, 2 * ib64 + 1] & 0xf) | (sh[:, ib64] & 0x30)
+        out[:, 4 * ib64 + 3] = (sl[:, 2 * ib64 + 1] >> 4) | ((sh[:, ib64] >> 2) & 0x30)
+    return out
+
+
+def dq_iq5_k(b):
+    d = f16(b, 0)[:, 0]
+    extra = u16(b, 2)
+    ls = iqk_scales_16(b)
+    qs = b[:, 16:144].astype(np.int32)
+    qh = b[:, 144:176].astype(np.int32)
+    out = np.empty((b.shape[0], 256), F32)
+    for ib64 in range(4):
+        q = qs[:, 32 * ib64:32 * ib64 + 32]
+        shift = 2 * ib64
+        for g, (nib, lo) in enumerate([(0, 0), (0, 16), (1, 0), (1, 16)]):
+            dl = d * (ls[:, 4 * ib64 + g] - 32).astype(F32)
+            v = 32 * ((extra >> (4 * ib64 + g)) & 1)
+            n = (q[:, lo:lo + 16] >> (4 * nib)) & 0xf
+            hb = (qh[:, lo:lo + 16] >> (shift + nib)) & 1
+            out[:, 64 * ib64 + 16 * g:64 * ib64 + 16 * g + 16] = col(dl) * IQ5NL[v[:, None] + (n | (hb << 4))].astype(F32)
+    return out
+
+
+def f32_round(x):
+    """Exact rational -> nearest float32 (ties to even)."""
+    from fractions import Fraction
+    c = np.float32(float(x))
+    cands = [np.nextafter(c, np.float32(-np.inf)), c, np.nextafter(c, np.float32(np.inf))]
+    best = min(abs(Fraction(float(v)) - x) for v in cands)
+    ties = [v for v in cands if abs(Fraction(float(v)) - x) == best]
+    return min(ties, key=lambda v: int(np.array(v, np.float32).view(np.uint32)) & 1)
+
+
+def fma32(a, b, c):
+    from fractions import Fraction
+    return f32_round(Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c)))
+
+
+def iq6k_cubic():
+    """The reference's IQ6_K row decoder: A + q*(B + q*(-C + q*D)) + m in f32,
+    its three multiply-adds contracted into FMAs by the compiler (checked in
+    the reference binary), m = 1 for the shifted codebook. [128]: q + 64*m."""
+    A, B, C, D = np.float32(-127.0), np.float32(6.2568), np.float32(0.11218), np.float32(0.0011972)
+    t = np.empty(128, F32)
+    for m in range(2):
+        for qi in range(64):
+            q = np.float32(qi)
+            p = fma32(q, fma32(q, fma32(q, D, -C), B), A)
+            t[64 * m + qi] = np.float32(p + np.float32(m))
+    return t
+
+
+def dq_iq6_k(b):
+    d = f16(b, 0)[:, 0]
+    extra = u16(b, 2)
+    sc = b[:, 4:20].view(np.int8).astype(np.int32)
+    qs = b[:, 20:148].astype(np.int32)
+    qh = b[:, 148:212].astype(np.int32)
+    cubic = iq6k_cubic()
+    out = np.empty((b.shape[0], 256), F32)
+    for ib64 in range(4):
+        q = qs[:, 32 * ib64:32 * ib64 + 32]
+        h = qh[:, 32 * (ib64 // 2):32 * (ib64 // 2) + 32]
+        shift = 4 * (ib64 % 2)
+        for g, (nib, lo) in enumerate([(0, 0), (0, 16), (1, 0), (1, 16)]):
+            dl = d * sc[:, 4 * ib64 + g].astype(F32)
+            m = (extra >> (4 * ib64 + g)) & 1
+            n = (q[:, lo:lo + 16] >> (4 * nib)) & 0xf
+            hb = (h[:, lo:lo + 16] >> (shift + 2 * nib)) & 3
+            out[:, 64 * ib64 + 16 * g:64 * ib64 + 16 * g + 16] = col(dl) * cubic[64 * m[:, None] + (n | (hb << 4))]
+    return out
+
+
+def dq_iq5_ks(b, D):
+    sc = b[:, 0:8].astype(np.int32)
+    qs = b[:, 8:136].astype(np.int32)
+    qh = b[:, 136:168].astype(np.int32)
+    out = np.empty((b.shape[0], 256), F32)
+    for ib64 in range(4):
+        q = qs[:, 32 * ib64:32 * ib64 + 32]
+        for h in range(2):
+            s = sc[:, 2 * ib64 + h:2 * ib64 + h + 1]
+            dl = D * ((s & 254) - 127).astype(F32)
+            idx = ((q >> (4 * h)) & 0xf) | (((qh >> (2 * ib64 + h)) & 1) << 4)
+            out[:, 64 * ib64 + 32 * h:64 * ib64 + 32 * h + 32] = dl * IQ5NL[32 * (s & 1) + idx].astype(F32)
+    return out
+
+
+def dq_iq4_kss(b, D):
+    w = b.copy().view("<u2").astype(np.int32)  # [nb, 128]
+    out = np.empty((b.shape[0], 256), F32)
+    for ib in range(8):
+        q = w[:, 8 * ib:8 * ib + 8]
+        a = q & 0xfffe
+        a ^= a >> 1
+        ls = np.zeros((b.shape[0], 1), np.int32)
+        for k in range(8):
+            ls |= (q[:, k:k + 1] & 1) << k
+        aux8 = np.stack([a & 0xff, a >> 8], axis=2).reshape(-1, 16)
+        dl = D * ((ls & 254) - 127).astype(F32)
+        n = np.concatenate([aux8 & 0xf, aux8 >> 4], axis=1)
+        out[:, 32 * ib:32 * ib + 32] = dl * IQ4K[16 * (ls & 1) + n].astype(F32)
+    return out
+
+
+def dq_iq2_ks(b, D):
+    extra = u16(b, 0)
+    sc = b[:, 2:6].astype(np.int32)
+    qs = b[:, 6:70].astype(np.int32)
+    out = np.empty((b.shape[0], 256), F32)
+    for ib64 in range(4):
+        e = extra >> (2 * ib64)
+        dl1 = D[:, 0] * (((sc[:, ib64] & 0xf) | ((e >> 4) & 0x10)) - 16).astype(F32)
+        dl2 = D[:, 0] * (((sc[:, ib64] >> 4) | ((e >> 5) & 0x10)) - 16).astype(F32)
+        q = qs[:, 32 * (ib64 // 2):32 * (ib64 // 2) + 32]
+        shift = 4 * (ib64 % 2)
+        out[:, 64 * ib64:64 * ib64 + 32] = col(dl1) * IQ2NL[4 * (e[:, None] & 1) + ((q >> shift) & 3)].astype(F32)
+        out[:, 64 * ib64 + 32:64 * ib64 + 64] = (
+            col(dl2) * IQ2NL[4 * ((e[:, None] >> 1) & 1) + ((q >> (shift + 2)) & 3)].astype(F32))
+    return out
+
+
+def dq_iq3_ks(b, D):
+    extra = u16(b, 0)
+    sc = b[:, 2:6].astype(np.int32)
+    qs = b[:, 6:70].astype(np.int32)
+    qh = b[:, 70:102].astype(np.int32)
+    dl = np.empty((b.shape[0], 8), F32)
+    for j in range(4):
+        ls1 = (sc[:, j] & 0xf) | (((extra >> j) & 1) << 4)
+        ls2 = (sc[:, j] >> 4) | (((extra >> (j + 4)) & 1) << 4)
+        dl[:, j] = D[:, 0] * (ls1 - 16).astype(F32)
+        dl[:, j + 4] = D[:, 0] * (ls2 - 16).astype(F32)
+    out = np.empty((b.shape[0], 256), F32)
+    for i128 in range(2):
+        q = qs[:, 32 * i128:32 * i128 + 32]
+        for ib in range(4):
+            v = 8 * ((extra >> (8 + 4 * i128 + ib)) & 1)
+            idx = ((q >> (2 * ib)) & 3) | (((qh >> (4 * i128 + ib)) & 1) << 2)
+            out[:, 128 * i128 + 32 * ib:128 * i128 + 32 * ib + 32] = (
+                dl[:, 4 * i128 + ib:4 * i128 + ib + 1] * IQ3NL[v[:, None] + idx].astype(F32))
+    return out
+
+
+def dq_iq2_kl(b, D):
+    sh = u16(b, 0)
+    sl = b[:, 2:6].astype(np.int32)
+    qs = b[:, 6:70].astype(np.int32)
+    qh = b[:, 70:86].astype(np.int32)
+    out = np.empty((b.shape[0], 256), F32)
+    for ib64 in range(4):
+        ls1 = ((sl[:, (2 * ib64) % 4] >> (4 * (ib64 // 2))) & 0xf) | (((sh >> (4 * ib64)) & 3) << 4)
+        ls2 = ((sl[:, (2 * ib64 + 1) % 4] >> (4 * (ib64 // 2))) & 0xf) | (((sh >> (4 * ib64 + 2)) & 3) << 4)
+        dl1 = col(D[:, 0] * (ls1 - 32).astype(F32))
+        dl2 = col(D[:, 0] * (ls2 - 32).astype(F32))
+        q = qs[:, 16 * ib64:16 * ib64 + 16]
+        i1 = (q & 0xf) | (((qh >> (2 * ib64)) & 1) << 4)
+        i2 = (q >> 4) | (((qh >> (2 * ib64 + 1)) & 1) << 4)
+        base = 64 * ib64
+        out[:, base + 0:base + 32:2] = dl1 * IQ2KL_LO[i1].astype(F32)
+        out[:, base + 1:base + 32:2] = dl1 * IQ2KL_HI[i1].astype(F32)
+        out[:, base + 32:base + 64:2] = dl2 * IQ2KL_LO[i2].astype(F32)
+        out[:, base + 33:base + 64:2] = dl2 * IQ2KL_HI[i2].astype(F32)
+    return out
+
+
+ROW_DECODERS = {144: dq_iq4_ks, 146: dq_iq4_kss, 152: dq_iq5_ks, 145: dq_iq2_ks, 156: dq_iq3_ks,
+                157: dq_iq2_kl}
 
 BLOCK_DECODERS = {2: dq_q4_0, 3: dq_q4_1, 6: dq_q5_0, 7: dq_q5_1, 8: dq_q8_0, 20: dq_iq4_nl,
                   10: dq_q2_k, 11: dq_q3_k, 12: dq_q4_k, 13: dq_q5_k, 14: dq_q6_k,
-                  23: dq_iq4_xs, 139: dq_iq4_k}
+                  23: dq_iq4_xs, 139: dq_iq4_k, 133: dq_q6_0, 137: dq_iq2_k, 138: dq_iq3_k,
+                  140: dq_iq5_k, 141: dq_iq6_k}
 
 
 def dequantize(buf, data, ne, typ, off):
@@ -295,9 +553,14 @@ def dequantize(buf, data, ne, typ, off):
     _, be, bb = TYPES[typ]
     if typ in ROW_META:
         rows, nb = n // ne[0], ne[0] // be
-        rb = ROW_META[typ] + nb * bb
+        meta = np.dtype(ROW_META[typ]).itemsize
+        rb = meta + nb * bb
         raw = np.frombuffer(buf, np.uint8, rows * rb, data + off).reshape(rows, rb)
-        return np.concatenate([dq_iq4_ks_row(raw[r], nb) for r in range(rows)])
+        D = raw[:, :meta].copy().view(ROW_META[typ]).astype(F32)  # [rows, 1]
+        blocks = raw[:, meta:].reshape(rows * nb, bb)
+        out = ROW_DECODERS[typ](blocks, np.repeat(D, nb, axis=0))
+        assert out.dtype == F32, (typ, out.dtype)
+        return out.reshape(-1)
     nbytes = n // be * bb
     raw = np.frombuffer(buf, np.uint8, nbytes, data + off)
     if typ == 0:

@@ -140,6 +140,16 @@ RowsFn avx2_rows(GgmlType t) {
     case GgmlType::IQ4_XS: return pnl::rows_auto<GgmlType::IQ4_XS>;
     case GgmlType::IQ4_K: return pnl::rows_auto<GgmlType::IQ4_K>;
     case GgmlType::IQ4_KS: return pnl::rows_auto<GgmlType::IQ4_KS>;
+    case GgmlType::Q6_0: return pnl::rows_auto<GgmlType::Q6_0>;
+    case GgmlType::IQ2_K: return pnl::rows_auto<GgmlType::IQ2_K>;
+    case GgmlType::IQ3_K: return pnl::rows_auto<GgmlType::IQ3_K>;
+    case GgmlType::IQ5_K: return pnl::rows_auto<GgmlType::IQ5_K>;
+    case GgmlType::IQ6_K: return pnl::rows_auto<GgmlType::IQ6_K>;
+    case GgmlType::IQ2_KS: return pnl::rows_auto<GgmlType::IQ2_KS>;
+    case GgmlType::IQ3_KS: return pnl::rows_auto<GgmlType::IQ3_KS>;
+    case GgmlType::IQ5_KS: return pnl::rows_auto<GgmlType::IQ5_KS>;
+    case GgmlType::IQ4_KSS: return pnl::rows_auto<GgmlType::IQ4_KSS>;
+    case GgmlType::IQ2_KL: return pnl::rows_auto<GgmlType::IQ2_KL>;
     default: return nullptr;
   }
 }

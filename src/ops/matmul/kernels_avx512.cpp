@@ -461,6 +461,16 @@ RowsFn avx512_rows(GgmlType t) {
     case GgmlType::IQ4_XS: return rows_prefill512<GgmlType::IQ4_XS>;
     case GgmlType::IQ4_K: return rows_prefill512<GgmlType::IQ4_K>;
     case GgmlType::IQ4_KS: return rows_prefill512<GgmlType::IQ4_KS>;
+    case GgmlType::Q6_0: return rows_prefill512<GgmlType::Q6_0>;
+    case GgmlType::IQ2_K: return rows_prefill512<GgmlType::IQ2_K>;
+    case GgmlType::IQ3_K: return rows_prefill512<GgmlType::IQ3_K>;
+    case GgmlType::IQ5_K: return rows_prefill512<GgmlType::IQ5_K>;
+    case GgmlType::IQ6_K: return rows_prefill512<GgmlType::IQ6_K>;
+    case GgmlType::IQ2_KS: return rows_prefill512<GgmlType::IQ2_KS>;
+    case GgmlType::IQ3_KS: return rows_prefill512<GgmlType::IQ3_KS>;
+    case GgmlType::IQ5_KS: return rows_prefill512<GgmlType::IQ5_KS>;
+    case GgmlType::IQ4_KSS: return rows_prefill512<GgmlType::IQ4_KSS>;
+    case GgmlType::IQ2_KL: return rows_prefill512<GgmlType::IQ2_KL>;
     default: return nullptr;
   }
 }

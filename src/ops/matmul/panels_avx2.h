@@ -22,17 +22,35 @@
 // one 32-byte vector, so that one maddubs with a broadcast activation k4
 // serves 8 rows. maddubs wants unsigned weights: narrow types are stored
 // as q + off (off a power of two, taken off afterwards in integers with the
-// activation quant sums); wide types (Q8_0, IQ4_*) as |q|, with q kept to move
-// its sign onto the activation (the sign trick).
+// activation quant sums); wide types (Q8_0 and the codebook types: IQ4_*,
+// ik's IQ*_K*) as |q|, with q kept to move its sign onto the activation (the
+// sign trick).
 
 namespace pnl {
 
 constexpr int kRows = 8;
 constexpr int64_t kInplaceMax = 8;  // activation rows up to which decode reads weights in place
 
+// The codebook types (and Q8_0): quants of either sign without a common
+// power-of-two offset.
 constexpr bool is_wide(GgmlType t) {
-  return t == GgmlType::Q8_0 || t == GgmlType::IQ4_NL || t == GgmlType::IQ4_XS || t == GgmlType::IQ4_K ||
-         t == GgmlType::IQ4_KS;
+  switch (t) {
+    case GgmlType::Q8_0: case GgmlType::IQ4_NL: case GgmlType::IQ4_XS: case GgmlType::IQ4_K:
+    case GgmlType::IQ4_KS: case GgmlType::IQ4_KSS: case GgmlType::IQ5_K: case GgmlType::IQ5_KS:
+    case GgmlType::IQ6_K: case GgmlType::IQ2_K: case GgmlType::IQ2_KS: case GgmlType::IQ3_K:
+    case GgmlType::IQ3_KS: case GgmlType::IQ2_KL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Largest |q| of a wide type: the small codebooks (IQ2: -31..22, IQ3 and
+// IQ2_KL: -63..51) let more maddubs results share an int16 sum.
+constexpr int wide_umax(GgmlType t) {
+  return t == GgmlType::IQ2_K || t == GgmlType::IQ2_KS                              ? 31
+         : t == GgmlType::IQ3_K || t == GgmlType::IQ3_KS || t == GgmlType::IQ2_KL ? 63
+                                                                                    : 128;
 }
 
 template <GgmlType T>
@@ -43,10 +61,10 @@ struct Spec {
   static constexpr bool kMins32 = kMins && T != GgmlType::Q2_K;
   static constexpr bool kWide = is_wide(T);
   static constexpr int kOff = T == GgmlType::Q4_0 ? 8 : T == GgmlType::Q5_0 ? 16 : T == GgmlType::Q3_K ? 4
-                            : T == GgmlType::Q6_K ? 32 : 0;
+                            : (T == GgmlType::Q6_K || T == GgmlType::Q6_0) ? 32 : 0;
   static constexpr int kShift = kOff == 4 ? 2 : kOff == 8 ? 3 : kOff == 16 ? 4 : kOff == 32 ? 5 : 0;
   // Largest stored weight byte.
-  static constexpr int kUmax = kWide ? 128
+  static constexpr int kUmax = kWide ? wide_umax(T)
                              : (T == GgmlType::Q4_0 || T == GgmlType::Q4_1 || T == GgmlType::Q4_K) ? 15
                              : (T == GgmlType::Q5_0 || T == GgmlType::Q5_1 || T == GgmlType::Q5_K) ? 31
                              : T == GgmlType::Q2_K ? 3 : T == GgmlType::Q3_K ? 7 : 63;

@@ -240,6 +240,195 @@ inline void iq4_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s1
   }
 }
 
+// Q6_0: the legacy nibbles, plus two high bits per element from the 8 qh
+// bytes: element i takes bits 4*((i/8) % 2) + 2*(i/16) of qh[i % 8], i.e. one
+// shift per 8 lanes.
+inline void q6_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  const __m256i shifts = _mm256_setr_epi32(0, 0, 4, 4, 2, 2, 6, 6);
+  const __m256i m3 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+  for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ6_0Bytes) {
+    dw[b] = f16_at(w);
+    uint64_t qh;
+    std::memcpy(&qh, w + 2, 8);
+    const __m256i hb = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi64x(int64_t(qh)), shifts), m3);
+    store32(q + 32 * b, _mm256_sub_epi8(_mm256_or_si256(nibbles(w + 10), _mm256_slli_epi16(hb, 4)), m32));
+  }
+}
+
+// Byte k of the result: bit `bit` of byte k of v, as 0 or 1.
+inline __m256i bit_of_bytes(__m256i v, int bit) {
+  return _mm256_and_si256(_mm256_srli_epi16(v, bit), _mm256_set1_epi8(1));
+}
+
+// Codebook lookup of 5-bit indices (idx, 0..31) in two 16-entry tables per
+// 128-bit lane: lo for indices 0..15, hi for 16..31.
+inline __m256i lookup32(__m256i lo, __m256i hi, __m256i idx) {
+  return _mm256_blendv_epi8(_mm256_shuffle_epi8(lo, idx), _mm256_shuffle_epi8(hi, idx), _mm256_slli_epi16(idx, 3));
+}
+
+// IQ5_K / IQ5_KS: the 5-bit indices of 32-block ib (qb::iq5_index).
+inline __m256i iq5_indices(const uint8_t* qs, __m256i qh, int ib) {
+  const __m256i v = load256(qs + 32 * (ib / 2));
+  const __m256i n = _mm256_and_si256(ib % 2 ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(15));
+  return _mm256_or_si256(n, _mm256_slli_epi16(bit_of_bytes(qh, ib), 4));
+}
+
+// The IQ5 codebook halves of 16-groups s0 (low lane) and s1 (high lane), by
+// their codebook bits c0, c1.
+inline void iq5_tables(int c0, int c1, __m256i* lo, __m256i* hi) {
+  *lo = _mm256_set_m128i(load128(qb::kIQ5NLValues + 32 * c1), load128(qb::kIQ5NLValues + 32 * c0));
+  *hi = _mm256_set_m128i(load128(qb::kIQ5NLValues + 32 * c1 + 16), load128(qb::kIQ5NLValues + 32 * c0 + 16));
+}
+
+inline void iq5_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ5_KBytes, q += 256) {
+    const float d = f16_at(w);
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    for (int s = 0; s < 16; ++s) s16[16 * sb + s] = int16_t(qb::iq4k_scale(w, s) - 32);
+    const __m256i qh = load256(w + 144);
+    for (int ib = 0; ib < 8; ++ib) {
+      __m256i lo, hi;
+      iq5_tables(qb::extra_bit(w + 2, 2 * ib), qb::extra_bit(w + 2, 2 * ib + 1), &lo, &hi);
+      store32(q + 32 * ib, lookup32(lo, hi, iq5_indices(w + 16, qh, ib)));
+    }
+  }
+}
+
+inline void iq5_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  float D;
+  std::memcpy(&D, w, 4);
+  w += qb::kF32RowMeta;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ5_KSBytes, q += 256) {
+    const __m256i qh = load256(w + 136);
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(w[ib]));
+      __m256i lo, hi;
+      iq5_tables(w[ib] & 1, w[ib] & 1, &lo, &hi);
+      store32(q + 32 * ib, lookup32(lo, hi, iq5_indices(w + 8, qh, ib)));
+    }
+  }
+}
+
+// IQ6_K: 6-bit indices (qb::iq6_index) into the int8 codebook of each
+// 16-group: four 16-entry lookups, chosen by index bits 4 and 5.
+inline void iq6_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ6_KBytes, q += 256) {
+    const float d = f16_at(w);
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb),
+                        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 4))));
+    for (int ib = 0; ib < 8; ++ib) {
+      const __m256i v = load256(w + 20 + 32 * (ib / 2));
+      const __m256i n = _mm256_and_si256(ib % 2 ? _mm256_srli_epi16(v, 4) : v, m15);
+      const __m256i h = _mm256_and_si256(
+          _mm256_srli_epi16(load256(w + 148 + 32 * (ib / 4)), 4 * ((ib / 2) % 2) + 2 * (ib % 2)), m3);
+      const int8_t* c0 = qb::kIQ6NLValues + 64 * qb::extra_bit(w + 2, 2 * ib);
+      const int8_t* c1 = qb::kIQ6NLValues + 64 * qb::extra_bit(w + 2, 2 * ib + 1);
+      __m256i t[4];
+      for (int k = 0; k < 4; ++k)
+        t[k] = _mm256_shuffle_epi8(_mm256_set_m128i(load128(c1 + 16 * k), load128(c0 + 16 * k)), n);
+      const __m256i sel4 = _mm256_slli_epi16(h, 7), sel5 = _mm256_slli_epi16(h, 6);  // bit 0 / bit 1 of h to bit 7
+      const __m256i r01 = _mm256_blendv_epi8(t[0], t[1], sel4), r23 = _mm256_blendv_epi8(t[2], t[3], sel4);
+      store32(q + 32 * ib, _mm256_blendv_epi8(r01, r23, sel5));
+    }
+  }
+}
+
+// IQ2_K / IQ2_KS / IQ3_K / IQ3_KS: the indices of 32-block ib (qb::iq2_index,
+// with qb::iq3_index's third bit where qh is given).
+inline __m256i iq23_indices(const uint8_t* qs, const uint8_t* qh, int ib) {
+  const __m256i v = _mm256_and_si256(_mm256_srli_epi16(load256(qs + 32 * (ib / 4)), 2 * (ib % 4)), _mm256_set1_epi8(3));
+  return qh ? _mm256_or_si256(v, _mm256_slli_epi16(bit_of_bytes(load256(qh), ib), 2)) : v;
+}
+
+// Codebook c of IQ2 (4 values) or IQ3 (8 values), zero-padded to a 16-byte
+// shuffle table.
+template <bool IQ3>
+inline __m128i iq23_table(int c) {
+  if constexpr (IQ3)
+    return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(qb::kIQ3NLValues + 8 * c));
+  else
+    return _mm_cvtsi32_si128(int(qb::load_u32(reinterpret_cast<const uint8_t*>(qb::kIQ2NLValues + 4 * c))));
+}
+
+// IQ2_K / IQ3_K: a codebook per 16-group (bit s of extra).
+template <bool IQ3>
+inline void iq23_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  constexpr int kBytes = IQ3 ? qb::kIQ3_KBytes : qb::kIQ2_KBytes, kQs = IQ3 ? 14 : 12;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256) {
+    const float d = f16_at(w);
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    for (int s = 0; s < 16; ++s) s16[16 * sb + s] = int16_t(IQ3 ? qb::iq3k_scale(w, s) : qb::iq2k_scale(w, s));
+    for (int ib = 0; ib < 8; ++ib) {
+      const __m256i tbl = _mm256_set_m128i(iq23_table<IQ3>(qb::extra_bit(w + 2, 2 * ib + 1)),
+                                           iq23_table<IQ3>(qb::extra_bit(w + 2, 2 * ib)));
+      store32(q + 32 * ib, _mm256_shuffle_epi8(tbl, iq23_indices(w + kQs, IQ3 ? w + 78 : nullptr, ib)));
+    }
+  }
+}
+
+// IQ2_KS / IQ3_KS: fp16 row scale, a codebook per 32-block.
+template <bool IQ3>
+inline void iq23_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  constexpr int kBytes = IQ3 ? qb::kIQ3_KSBytes : qb::kIQ2_KSBytes;
+  const float D = f16_at(w);
+  w += qb::kF16RowMeta;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256)
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[8 * sb + ib] = D * float(IQ3 ? qb::iq3ks_scale(w, ib) : qb::iq2ks_scale(w, ib));
+      const __m128i t = iq23_table<IQ3>(qb::extra_bit(w, IQ3 ? 8 + ib : ib));
+      store32(q + 32 * ib, _mm256_shuffle_epi8(_mm256_set_m128i(t, t), iq23_indices(w + 6, IQ3 ? w + 70 : nullptr, ib)));
+    }
+}
+
+// IQ4_KSS: the eight words of a 32-block decoded at once (qb::iq4kss_unpack),
+// the scale byte gathered from their low bits.
+inline void iq4_kss(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  const __m128i keep = _mm_set1_epi16(short(0xfffe)), m4 = _mm_set1_epi8(15);
+  float D;
+  std::memcpy(&D, w, 4);
+  w += qb::kF32RowMeta;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSSBytes, q += 256)
+    for (int ib = 0; ib < 8; ++ib) {
+      const uint8_t* b = w + 16 * ib;
+      int sc = 0;
+      for (int k = 0; k < 8; ++k) sc |= (b[2 * k] & 1) << k;
+      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(uint8_t(sc)));
+      const __m128i a = _mm_and_si128(load128(b), keep);
+      const __m128i v = _mm_xor_si128(a, _mm_srli_epi16(a, 1));
+      const __m128i cb = load128(qb::iq4ks_codebook(uint8_t(sc)));
+      const __m256i n = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
+      store32(q + 32 * ib, _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), n));
+    }
+}
+
+// IQ2_KL: the 16 pair indices of a 32-block (qb::iq2kl_index) look up the
+// pairs' low and high bytes (two 32-entry tables), then interleave them.
+inline void iq2_kl(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+  // The pair table split: lo[0] / hi[0] the low / high bytes of pairs 0..15, lo[1] / hi[1] of 16..31.
+  const __m128i split = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  __m128i c[4];
+  for (int k = 0; k < 4; ++k) c[k] = _mm_shuffle_epi8(load128(qb::kIQ2KLPairs + 8 * k), split);
+  const __m128i lo[2] = {_mm_unpacklo_epi64(c[0], c[1]), _mm_unpacklo_epi64(c[2], c[3])};
+  const __m128i hi[2] = {_mm_unpackhi_epi64(c[0], c[1]), _mm_unpackhi_epi64(c[2], c[3])};
+  const __m128i m15 = _mm_set1_epi8(15), one = _mm_set1_epi8(1);
+  const float D = f16_at(w);
+  w += qb::kF16RowMeta;
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ2_KLBytes, q += 256) {
+    const __m128i qh = load128(w + 70);
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[8 * sb + ib] = D * float(qb::iq2kl_scale(w, ib));
+      const __m128i v = load128(w + 6 + 16 * (ib / 2));
+      const __m128i n = _mm_and_si128(ib % 2 ? _mm_srli_epi16(v, 4) : v, m15);
+      const __m128i sel = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(qh, ib), one), 7);  // index bit 4
+      const __m128i l = _mm_blendv_epi8(_mm_shuffle_epi8(lo[0], n), _mm_shuffle_epi8(lo[1], n), sel);
+      const __m128i h = _mm_blendv_epi8(_mm_shuffle_epi8(hi[0], n), _mm_shuffle_epi8(hi[1], n), sel);
+      store32(q + 32 * ib, _mm256_set_m128i(_mm_unpackhi_epi8(l, h), _mm_unpacklo_epi8(l, h)));
+    }
+  }
+}
+
 inline void q8_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ8_0Bytes) {
     dw[b] = f16_at(w);
@@ -305,6 +494,22 @@ constexpr unpack::Fn fast_unpack() {
     return fast::iq4_ks;
   else if constexpr (T == GgmlType::IQ4_K)
     return fast::iq4_k;
+  else if constexpr (T == GgmlType::Q6_0)
+    return fast::q6_0;
+  else if constexpr (T == GgmlType::IQ5_K)
+    return fast::iq5_k;
+  else if constexpr (T == GgmlType::IQ5_KS)
+    return fast::iq5_ks;
+  else if constexpr (T == GgmlType::IQ6_K)
+    return fast::iq6_k;
+  else if constexpr (T == GgmlType::IQ2_K || T == GgmlType::IQ3_K)
+    return fast::iq23_k<T == GgmlType::IQ3_K>;
+  else if constexpr (T == GgmlType::IQ2_KS || T == GgmlType::IQ3_KS)
+    return fast::iq23_ks<T == GgmlType::IQ3_KS>;
+  else if constexpr (T == GgmlType::IQ4_KSS)
+    return fast::iq4_kss;
+  else if constexpr (T == GgmlType::IQ2_KL)
+    return fast::iq2_kl;
   else if constexpr (T == GgmlType::Q4_K)
     return fast::q45_k<false>;
   else if constexpr (T == GgmlType::Q5_K)

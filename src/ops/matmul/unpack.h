@@ -5,7 +5,7 @@
 //   q    [K]      int8 weight quants
 //   dw   [K/32]   f32 scale of each 32-block
 //   s16  [K/16]   int16 multiplier of each 16-group (types with 16-element
-//                 scales: Q2_K, Q3_K, Q6_K), else unused
+//                 scales: Q2_K, Q3_K, Q6_K, IQ2_K .. IQ6_K), else unused
 //   mw16 [K/16]   f32 offset factor of each 16-group (types with mins), else unused
 //
 // so that   row . x  =  sum_b dw[b]*da[b] * (S_lo(b) + S_hi(b))  +  sum_g mw16[g]*da*suma[g]
@@ -80,6 +80,16 @@ static constexpr Entry entry(GgmlType t) {
     case GgmlType::IQ4_XS: return {iq4_xs, {false, false}};
     case GgmlType::IQ4_K: return {iq4_k, {true, false}};
     case GgmlType::IQ4_KS: return {iq4_ks, {false, false}};
+    case GgmlType::Q6_0: return {q6_0, {false, false}};
+    case GgmlType::IQ2_K: return {iq2_k, {true, false}};
+    case GgmlType::IQ3_K: return {iq3_k, {true, false}};
+    case GgmlType::IQ5_K: return {iq5_k, {true, false}};
+    case GgmlType::IQ6_K: return {iq6_k, {true, false}};
+    case GgmlType::IQ5_KS: return {iq5_ks, {false, false}};
+    case GgmlType::IQ4_KSS: return {iq4_kss, {false, false}};
+    case GgmlType::IQ2_KS: return {iq2_ks, {false, false}};
+    case GgmlType::IQ3_KS: return {iq3_ks, {false, false}};
+    case GgmlType::IQ2_KL: return {iq2_kl, {false, false}};
     default: return {nullptr, {false, false}};
   }
 }
