@@ -243,7 +243,9 @@ TEST(GgufRoundTrip, TensorsCopiedToMemory) {
     EXPECT_EQ(std::memcmp(p, mapped[i].data(), t.nbytes), 0) << t.name;
     const bool in_mapping = p >= f->base() && p < f->base() + f->file_size();
     EXPECT_EQ(in_mapping, t.name == "c") << t.name;
-    if (!in_mapping) EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u) << t.name;
+    if (!in_mapping) {
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u) << t.name;
+    }
   }
   EXPECT_THROW(f->copy_tensors_to_memory([](const GgufTensorInfo&) { return true; }, nullptr), Error);
 }
