@@ -26,6 +26,15 @@ void dequant_iq4_xs(const void* src, float* dst, int64_t n);
 // ik types (kernels.md §2.5). IQ4_KS: src is a whole row (its f32 scale first).
 void dequant_iq4_k(const void* src, float* dst, int64_t n);
 void dequant_iq4_ks(const void* src, float* dst, int64_t n);
+// Mainline codebook types and MXFP4 (quant_iq_grid.cpp).
+void dequant_iq2_xxs(const void* src, float* dst, int64_t n);
+void dequant_iq2_xs(const void* src, float* dst, int64_t n);
+void dequant_iq2_s(const void* src, float* dst, int64_t n);
+void dequant_iq3_xxs(const void* src, float* dst, int64_t n);
+void dequant_iq3_s(const void* src, float* dst, int64_t n);
+void dequant_iq1_s(const void* src, float* dst, int64_t n);
+void dequant_iq1_m(const void* src, float* dst, int64_t n);
+void dequant_mxfp4(const void* src, float* dst, int64_t n);
 
 // src: [n] f32; dst: the encoded row.
 void quant_f32(const float* src, void* dst, int64_t n);

@@ -30,9 +30,29 @@ namespace pnl {
 constexpr int kRows = 8;
 constexpr int64_t kInplaceMax = 8;  // activation rows up to which decode reads weights in place
 
+// The mainline codebook types and MXFP4 are signed too (codebook value times
+// sign), with small magnitudes: wide, with their own largest |q| (wide_umax).
+constexpr bool is_codebook(GgmlType t) {
+  return t == GgmlType::IQ2_XXS || t == GgmlType::IQ2_XS || t == GgmlType::IQ2_S || t == GgmlType::IQ3_XXS ||
+         t == GgmlType::IQ3_S || t == GgmlType::IQ1_S || t == GgmlType::IQ1_M || t == GgmlType::MXFP4;
+}
+
 constexpr bool is_wide(GgmlType t) {
   return t == GgmlType::Q8_0 || t == GgmlType::IQ4_NL || t == GgmlType::IQ4_XS || t == GgmlType::IQ4_K ||
-         t == GgmlType::IQ4_KS;
+         t == GgmlType::IQ4_KS || is_codebook(t);
+}
+
+// Largest |q| of a wide type: grid magnitudes 43 (IQ2_*), 62 (IQ3_XXS), 15
+// (IQ3_S); 8g +- 1 <= 9 (IQ1_*); doubled FP4 <= 12 (MXFP4); else up to 128.
+constexpr int wide_umax(GgmlType t) {
+  switch (t) {
+    case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS: case GgmlType::IQ2_S: return 43;
+    case GgmlType::IQ3_XXS: return 62;
+    case GgmlType::IQ3_S: return 15;
+    case GgmlType::IQ1_S: case GgmlType::IQ1_M: return 9;
+    case GgmlType::MXFP4: return 12;
+    default: return 128;
+  }
 }
 
 template <GgmlType T>
@@ -46,14 +66,15 @@ struct Spec {
                             : T == GgmlType::Q6_K ? 32 : 0;
   static constexpr int kShift = kOff == 4 ? 2 : kOff == 8 ? 3 : kOff == 16 ? 4 : kOff == 32 ? 5 : 0;
   // Largest stored weight byte.
-  static constexpr int kUmax = kWide ? 128
+  static constexpr int kUmax = kWide ? wide_umax(T)
                              : (T == GgmlType::Q4_0 || T == GgmlType::Q4_1 || T == GgmlType::Q4_K) ? 15
                              : (T == GgmlType::Q5_0 || T == GgmlType::Q5_1 || T == GgmlType::Q5_K) ? 31
                              : T == GgmlType::Q2_K ? 3 : T == GgmlType::Q3_K ? 7 : 63;
   // maddubs results (each <= 2*127*kUmax) summed in int16 before widening;
-  // never across a 16-group for types with 16-group multipliers.
+  // never across a 16-group for types with 16-group multipliers. kG == 8
+  // takes block_unrolled, which has no sign trick: narrow types only.
   static constexpr int kFit = 32767 / (254 * kUmax);
-  static constexpr int kG = kFit >= 8 && !kS16 ? 8 : kFit >= 4 ? 4 : kFit >= 2 ? 2 : 1;
+  static constexpr int kG = kFit >= 8 && !kS16 && !kWide ? 8 : kFit >= 4 ? 4 : kFit >= 2 ? 2 : 1;
 };
 
 // A panel of 8 rows, K columns (per-thread scratch).
