@@ -22,8 +22,9 @@
 // one 32-byte vector, so that one maddubs with a broadcast activation k4
 // serves 8 rows. maddubs wants unsigned weights: narrow types are stored
 // as q + off (off a power of two, taken off afterwards in integers with the
-// activation quant sums); wide types (Q8_0, IQ4_*) as |q|, with q kept to move
-// its sign onto the activation (the sign trick).
+// activation quant sums); wide types (Q8_0, IQ4_*, the codebook types and
+// MXFP4) as |q|, with q kept to move its sign onto the activation (the sign
+// trick).
 
 namespace pnl {
 
