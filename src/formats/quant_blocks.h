@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "formats/iq_grids.h"
+
 namespace dllm::qb {
 
 // Legacy 32-element blocks.
@@ -17,6 +19,7 @@ constexpr int kQ5_0Bytes = 22;   // d f16; qh u32; qs[16]
 constexpr int kQ5_1Bytes = 24;   // d f16; m f16; qh u32; qs[16]
 constexpr int kQ8_0Bytes = 34;   // d f16; qs[32] int8
 constexpr int kIQ4_NLBytes = 18; // d f16; qs[16]
+constexpr int kMXFP4Bytes = 17;  // e u8 (E8M0 scale); qs[16] (FP4 codes, legacy nibble order)
 
 // 256-element super-blocks.
 constexpr int kQK_K = 256;
@@ -26,6 +29,15 @@ constexpr int kQ4_KBytes = 144;  // d @0; dmin @2; scales[12] @4; qs[128] @16
 constexpr int kQ5_KBytes = 176;  // d @0; dmin @2; scales[12] @4; qh[32] @16; qs[128] @48
 constexpr int kQ6_KBytes = 210;  // ql[128]; qh[64] @128; scales[16] int8 @192; d f16 @208
 constexpr int kIQ4_XSBytes = 136;  // d @0; scales_h u16 @2; scales_l[4] @4; qs[128] @8
+// Mainline grid types: 32-element sub-blocks built from
+// 8-value (IQ1/IQ2) or 4-value (IQ3) codebook entries.
+constexpr int kIQ2_XXSBytes = 66;  // d f16; per sub-block 8 B @2+8ib: 4 grid bytes, u32 signs 4x7 | scale << 28
+constexpr int kIQ2_XSBytes = 74;   // d f16; qs[32] u16 @2 (grid 9 bits | sign index << 9); scales[8] @66
+constexpr int kIQ2_SBytes = 82;    // d f16; qs[32] @2 (grid low 8 bits); signs[32] @34; qh[8] @66; scales[8] @74
+constexpr int kIQ3_XXSBytes = 98;  // d f16; qs[64] @2 (grid indices); u32 signs 4x7 | scale << 28 [8] @66
+constexpr int kIQ3_SBytes = 110;   // d f16; qs[64] @2; qh[8] @66; signs[32] @74; scales[4] @106
+constexpr int kIQ1_SBytes = 50;    // d f16; qs[32] @2; qh[8] u16 @34 (grid high 3x3 | scale << 12 | delta sign)
+constexpr int kIQ1_MBytes = 56;    // qs[32]; qh[16] @32; scales[8] @48 (four u16: 4x3-bit scales | a d nibble)
 
 // ik-specific 256-element super-blocks (kernels.md §2.5).
 constexpr int kIQ4_KBytes = 144;   // d f16 @0; extra u16 @2; scales_h[4] @4; scales_l[8] @8; qs[128] @16
@@ -81,6 +93,9 @@ static constexpr uint16_t kIQ2KLPairs[32] = {
     0xe9c1, 0x0dc1, 0xc1d8, 0xf6d8, 0x0dd8, 0x2fd8, 0xd8e9, 0xe9e9, 0x01e9, 0x0de9, 0x1ce9,
     0xc1f6, 0x01f6, 0x0df6, 0x2ff6, 0xe901, 0xf601, 0x0101, 0x0d01, 0x1c01, 0xd80d, 0xe90d,
     0xf60d, 0x010d, 0x0d0d, 0xc11c, 0xe91c, 0x011c, 0x1c1c, 0x2f1c, 0xe92f, 0x0d2f};
+// MXFP4's FP4 (E2M1) values, doubled so that they are integers; the block
+// scale is halved to match (e8m0_half).
+static constexpr int8_t kMXFP4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
 static inline uint16_t load_u16(const uint8_t* p) {
   uint16_t v;
@@ -232,6 +247,136 @@ static inline uint8_t iq4kss_unpack(const uint8_t* block, int ib, uint8_t nib[16
     sc = uint8_t(sc | ((w & 1) << k));
   }
   return sc;
+// --- mainline grid types and MXFP4 -----------------------------------------------
+// Each helper decodes one 32-element sub-block ib of a super-block into its
+// signed integer values q[32] (codebook value times sign) and returns its
+// small integer scale(s); the callers apply the float scale in the
+// reference's formula (formats/quant_iq_grid.cpp, ops/matmul/unpack_iq.h).
+
+// E8M0 exponent byte -> 2^(e - 127) / 2 as f32 (e = 0 and 1 give subnormals;
+// e = 255, NaN in the OCP format, is read as 2^127 like the reference does).
+static inline float e8m0_half(uint8_t e) {
+  const uint32_t bits = e >= 2 ? uint32_t(e - 1) << 23 : uint32_t(0x00200000) << e;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// A 7-bit sign index -> 8 sign bits (bit j set: element j negative). The
+// eighth sign is implied: the count of negative signs is even.
+static inline uint8_t iq_signs8(uint32_t idx7) {
+  idx7 &= 127;
+  return uint8_t(idx7 | uint32_t(__builtin_popcount(idx7) & 1) << 7);
+}
+
+// Byte j of a grid entry times sign bit j, for 8 (or, twice, 4) values.
+static inline void grid8_signed(uint64_t g, uint8_t signs, int8_t* q) {
+  for (int j = 0; j < 8; ++j) {
+    const int v = int((g >> (8 * j)) & 0xff);
+    q[j] = int8_t((signs >> j) & 1 ? -v : v);
+  }
+}
+static inline void grid4x2_signed(uint32_t g1, uint32_t g2, uint8_t signs, int8_t* q) {
+  grid8_signed(uint64_t(g1) | uint64_t(g2) << 32, signs, q);
+}
+
+// IQ2_XXS: returns the 4-bit scale ls (sub-block scale d * (0.5 + ls) / 4).
+static inline int iq2xxs_sub(const uint8_t* block, int ib, int8_t* q) {
+  const uint8_t* p = block + 2 + 8 * ib;
+  const uint32_t aux = load_u32(p + 4);
+  for (int l = 0; l < 4; ++l) grid8_signed(kIQ2XXSGrid[p[l]], iq_signs8(aux >> (7 * l)), q + 8 * l);
+  return int(aux >> 28);
+}
+
+// IQ2_XS: 4-bit scales of the two 16-halves (d * (0.5 + s) / 4 each).
+static inline void iq2xs_sub(const uint8_t* block, int ib, int8_t* q, int* s_lo, int* s_hi) {
+  for (int l = 0; l < 4; ++l) {
+    const uint16_t v = load_u16(block + 2 + 2 * (4 * ib + l));
+    grid8_signed(kIQ2XSGrid[v & 511], iq_signs8(v >> 9), q + 8 * l);
+  }
+  *s_lo = block[66 + ib] & 15;
+  *s_hi = block[66 + ib] >> 4;
+}
+
+// IQ2_S: 10-bit grid indices (2 high bits per group in qh), 8 explicit sign
+// bits per group; scales as IQ2_XS.
+static inline void iq2s_sub(const uint8_t* block, int ib, int8_t* q, int* s_lo, int* s_hi) {
+  const uint8_t* qs = block + 2 + 4 * ib;
+  const uint8_t* signs = block + 34 + 4 * ib;
+  const int qh = block[66 + ib];
+  for (int l = 0; l < 4; ++l) grid8_signed(kIQ2SGrid[qs[l] | ((qh >> (2 * l)) & 3) << 8], signs[l], q + 8 * l);
+  *s_lo = block[74 + ib] & 15;
+  *s_hi = block[74 + ib] >> 4;
+}
+
+// IQ3_XXS: returns the 4-bit scale ls (sub-block scale d * (0.5 + ls) / 2).
+static inline int iq3xxs_sub(const uint8_t* block, int ib, int8_t* q) {
+  const uint8_t* qs = block + 2 + 8 * ib;
+  const uint32_t aux = load_u32(block + 66 + 4 * ib);
+  for (int l = 0; l < 4; ++l)
+    grid4x2_signed(kIQ3XXSGrid[qs[2 * l]], kIQ3XXSGrid[qs[2 * l + 1]], iq_signs8(aux >> (7 * l)), q + 8 * l);
+  return int(aux >> 28);
+}
+
+// IQ3_S: 9-bit grid indices (the high bit of index i of the sub-block is
+// bit i of its qh byte), 8 explicit sign bits per group; returns the 4-bit
+// scale s (sub-block scale d * (1 + 2s)).
+static inline int iq3s_sub(const uint8_t* block, int ib, int8_t* q) {
+  const uint8_t* qs = block + 2 + 8 * ib;
+  const int qh = block[66 + ib];
+  const uint8_t* signs = block + 74 + 4 * ib;
+  for (int l = 0; l < 4; ++l) {
+    const int i1 = qs[2 * l] | ((qh >> (2 * l)) & 1) << 8;
+    const int i2 = qs[2 * l + 1] | ((qh >> (2 * l + 1)) & 1) << 8;
+    grid4x2_signed(kIQ3SGrid[i1], kIQ3SGrid[i2], signs[l], q + 8 * l);
+  }
+  return (block[106 + ib / 2] >> (4 * (ib % 2))) & 15;
+}
+
+// IQ1_S / IQ1_M values are grid value g (-1, 0, 1) plus a delta of +-1/8;
+// q = 8g +- 1 is that value times 8, an exact integer in [-9, 9] (the 1/8
+// goes into the float scale).
+static inline void iq1_group8(uint64_t g, bool neg_delta, int8_t* q) {
+  for (int j = 0; j < 8; ++j) q[j] = int8_t(8 * int8_t(uint8_t(g >> (8 * j))) + (neg_delta ? -1 : 1));
+}
+
+// IQ1_S: 11-bit grid indices; returns the 3-bit scale s (sub-block scale
+// d * (2s + 1), values (g +- 1/8) times that).
+static inline int iq1s_sub(const uint8_t* block, int ib, int8_t* q) {
+  const uint8_t* qs = block + 2 + 4 * ib;
+  const uint16_t qh = load_u16(block + 34 + 2 * ib);
+  for (int l = 0; l < 4; ++l) iq1_group8(kIQ1SGrid[qs[l] | ((qh >> (3 * l)) & 7) << 8], qh & 0x8000, q + 8 * l);
+  return (qh >> 12) & 7;
+}
+
+// IQ1_M: the f16 super-block scale, spread over the top nibbles of the four
+// u16 scale words.
+static inline uint16_t iq1m_d_bits(const uint8_t* block) {
+  const uint16_t s0 = load_u16(block + 48), s1 = load_u16(block + 50), s2 = load_u16(block + 52),
+                 s3 = load_u16(block + 54);
+  return uint16_t((s0 >> 12) | ((s1 >> 8) & 0x00f0) | ((s2 >> 4) & 0x0f00) | (s3 & 0xf000));
+}
+
+// IQ1_M: per 8-group an 11-bit index and its own delta sign (qh nibble: 3
+// index bits, then the sign); 3-bit scales of the two 16-halves (d * (2s + 1)).
+static inline void iq1m_sub(const uint8_t* block, int ib, int8_t* q, int* s_lo, int* s_hi) {
+  const uint8_t* qs = block + 4 * ib;
+  const uint8_t* qh = block + 32 + 2 * ib;
+  for (int l = 0; l < 4; ++l) {
+    const int nib = qh[l / 2] >> (4 * (l % 2));
+    iq1_group8(kIQ1SGrid[qs[l] | (nib & 7) << 8], nib & 8, q + 8 * l);
+  }
+  const int sc = load_u16(block + 48 + 2 * (ib / 2)) >> (6 * (ib % 2));
+  *s_lo = sc & 7;
+  *s_hi = (sc >> 3) & 7;
+}
+
+// MXFP4: one block of 32; q = doubled FP4 values (scale e8m0_half(block[0])).
+static inline void mxfp4_block(const uint8_t* block, int8_t* q) {
+  for (int j = 0; j < 16; ++j) {
+    q[j] = kMXFP4Values[block[1 + j] & 15];
+    q[j + 16] = kMXFP4Values[block[1 + j] >> 4];
+  }
 }
 
 }  // namespace dllm::qb

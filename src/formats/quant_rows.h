@@ -41,6 +41,15 @@ void dequant_iq4_kss(const void* src, float* dst, int64_t n);
 void dequant_iq2_ks(const void* src, float* dst, int64_t n);
 void dequant_iq3_ks(const void* src, float* dst, int64_t n);
 void dequant_iq2_kl(const void* src, float* dst, int64_t n);
+// Mainline codebook types and MXFP4 (quant_iq_grid.cpp).
+void dequant_iq2_xxs(const void* src, float* dst, int64_t n);
+void dequant_iq2_xs(const void* src, float* dst, int64_t n);
+void dequant_iq2_s(const void* src, float* dst, int64_t n);
+void dequant_iq3_xxs(const void* src, float* dst, int64_t n);
+void dequant_iq3_s(const void* src, float* dst, int64_t n);
+void dequant_iq1_s(const void* src, float* dst, int64_t n);
+void dequant_iq1_m(const void* src, float* dst, int64_t n);
+void dequant_mxfp4(const void* src, float* dst, int64_t n);
 
 // src: [n] f32; dst: the encoded row.
 void quant_f32(const float* src, void* dst, int64_t n);

@@ -31,6 +31,16 @@ ActKind act_kind(GgmlType t) {
     case GgmlType::IQ3_K:
     case GgmlType::IQ3_KS:
     case GgmlType::IQ2_KL:
+    // mainline's codebook types: vec_dot_type Q8_K in the reference's type
+    // table, and its iqk kernels for them take Q8_K too (MXFP4 takes
+    // Q8_2_X4, i.e. Q8_32, below)
+    case GgmlType::IQ2_XXS:
+    case GgmlType::IQ2_XS:
+    case GgmlType::IQ2_S:
+    case GgmlType::IQ3_XXS:
+    case GgmlType::IQ3_S:
+    case GgmlType::IQ1_S:
+    case GgmlType::IQ1_M:
       return ActKind::Q8_K;
     default:
       return ActKind::Q8_32;

@@ -126,12 +126,14 @@ TEST(TypeTable, KernelsPresent) {
                      GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::IQ4_NL,
                      GgmlType::IQ4_XS, GgmlType::IQ4_K, GgmlType::IQ4_KS, GgmlType::Q6_0, GgmlType::IQ2_K,
                      GgmlType::IQ3_K, GgmlType::IQ5_K, GgmlType::IQ6_K, GgmlType::IQ2_KS, GgmlType::IQ3_KS,
-                     GgmlType::IQ5_KS, GgmlType::IQ4_KSS, GgmlType::IQ2_KL})
+                     GgmlType::IQ5_KS, GgmlType::IQ4_KSS, GgmlType::IQ2_KL, GgmlType::MXFP4, GgmlType::IQ3_S,
+                     GgmlType::IQ3_XXS, GgmlType::IQ2_XXS, GgmlType::IQ2_XS, GgmlType::IQ2_S, GgmlType::IQ1_S,
+                     GgmlType::IQ1_M})
     EXPECT_TRUE(can_dequantize(t)) << type_label(uint32_t(t));
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0})
     EXPECT_TRUE(can_quantize(t));
   EXPECT_FALSE(can_quantize(GgmlType::Q4_K));
-  EXPECT_FALSE(can_dequantize(GgmlType::IQ2_XXS));
+  EXPECT_FALSE(can_dequantize(GgmlType::Q8_K));
 }
 
 TEST(TypeTable, NotSupportedErrors) {
@@ -139,8 +141,8 @@ TEST(TypeTable, NotSupportedErrors) {
   std::vector<float> f(256);
   EXPECT_EQ(error_of([&] { quantize_row(GgmlType::Q4_K, f.data(), buf.data(), 256); }),
             "type Q4_K (12) is not supported yet");
-  EXPECT_EQ(error_of([&] { dequantize_row(GgmlType::IQ2_XXS, buf.data(), f.data(), 256); }),
-            "type IQ2_XXS (16) is not supported yet");
+  EXPECT_EQ(error_of([&] { dequantize_row(GgmlType::Q8_K, buf.data(), f.data(), 256); }),
+            "type Q8_K (15) is not supported yet");
   EXPECT_EQ(error_of([&] { dequantize_row(GgmlType::Q8_0, buf.data(), f.data(), 33); }),
             "row length 33 is not a multiple of the block size 32 of type Q8_0 (8)");
 }
@@ -370,6 +372,66 @@ TEST(Dequantize, IQ2_KLValuePairs) {
   dequantize_row(GgmlType::IQ2_KL, row, y, 256);
   EXPECT_EQ(y[96 + 8], 21.0f * 13.0f);  // low byte 0x0d
   EXPECT_EQ(y[96 + 9], 21.0f * 1.0f);   // high byte 0x01
+// --- mainline codebook types and MXFP4 (values from the reference's grids) ------------
+
+TEST(Dequantize, MXFP4HalfScaleAndNibbleOrder) {
+  uint8_t b[2 * 17] = {};
+  b[0] = 130;       // 2^(130 - 127) times the FP4 value = 4 times the doubled value
+  b[1 + 3] = 0xF7;  // element 3: code 7 (6.0 -> doubled 12); element 19: code 15 (-12)
+  b[17] = 0;        // E8M0 0: 2^-127 -> half is the subnormal 2^-128
+  b[18] = 0x01;     // element 32: code 1 (doubled 1)
+  float y[64];
+  dequantize_row(GgmlType::MXFP4, b, y, 64);
+  EXPECT_EQ(y[3], 48.0f);
+  EXPECT_EQ(y[19], -48.0f);
+  EXPECT_EQ(y[0], 0.0f);
+  EXPECT_EQ(y[32], std::ldexp(1.0f, -128));
+}
+
+TEST(Dequantize, IQ2_XXSSignsHaveEvenParity) {
+  uint8_t b[66] = {};
+  put16(b, 0.5f);
+  b[2 + 8] = 1;                                   // sub-block 1, group 0: grid entry 1 (43, then 8 x7)
+  const uint32_t aux = 1u | 5u << 28;             // group 0: sign index 1 -> signs 0x81; scale 5
+  std::memcpy(b + 2 + 8 + 4, &aux, 4);
+  float y[256];
+  dequantize_row(GgmlType::IQ2_XXS, b, y, 256);
+  const float db = 0.5f * 5.5f * 0.25f;
+  EXPECT_EQ(y[32], -db * 43.0f);
+  EXPECT_EQ(y[33], db * 8.0f);
+  EXPECT_EQ(y[39], -db * 8.0f);  // the implied eighth sign
+  EXPECT_EQ(y[40], db * 8.0f);   // group 1: entry 0, no signs
+  EXPECT_EQ(y[0], 0.5f * 0.5f * 0.25f * 8.0f);
+}
+
+TEST(Dequantize, IQ3_SHighIndexBitSignsAndScale) {
+  uint8_t b[110] = {};
+  put16(b, 0.25f);
+  b[66 + 1] = 1;       // qh of sub-block 1, bit 0: its first index becomes 256 (7, 5, 9, 5)
+  b[74 + 4] = 0x02;    // sub-block 1, group 0: element 33 negative
+  b[106] = 0x30;       // scales: sub-block 0 -> 0, sub-block 1 -> 3 (d * 7)
+  float y[256];
+  dequantize_row(GgmlType::IQ3_S, b, y, 256);
+  EXPECT_EQ(y[32], 1.75f * 7.0f);
+  EXPECT_EQ(y[33], -1.75f * 5.0f);
+  EXPECT_EQ(y[34], 1.75f * 9.0f);
+  EXPECT_EQ(y[36], 1.75f * 1.0f);  // second index of the group: qh bit 1 clear, entry 0
+  EXPECT_EQ(y[0], 0.25f);
+}
+
+TEST(Dequantize, IQ1_MScatteredScaleAndDeltas) {
+  uint8_t b[56] = {};
+  b[48 + 5] = 0x80;  // d = 0.5 (fp16 0x3800): nibble 2 in word 2's top, nibble 3 in word 3's
+  b[48 + 7] = 0x30;
+  b[48] = 2;         // sub-block 0: first 16-half scale 2 (d * 5), second 0 (d * 1)
+  b[0] = 1;          // group 0: grid entry 1 (1, then -1 x7)
+  b[32] = 0x08;      // group 0: delta -1/8; group 1: +1/8
+  float y[256];
+  dequantize_row(GgmlType::IQ1_M, b, y, 256);
+  EXPECT_EQ(y[0], 2.5f * 0.875f);
+  EXPECT_EQ(y[1], 2.5f * -1.125f);
+  EXPECT_EQ(y[8], 2.5f * -0.875f);
+  EXPECT_EQ(y[16], 0.5f * -0.875f);
 }
 
 }  // namespace

@@ -45,7 +45,9 @@ const GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16,   Ggm
                            GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::IQ4_K,
                            GgmlType::IQ4_KS, GgmlType::Q6_0, GgmlType::IQ2_K, GgmlType::IQ3_K,
                            GgmlType::IQ5_K, GgmlType::IQ6_K, GgmlType::IQ2_KS, GgmlType::IQ3_KS,
-                           GgmlType::IQ5_KS, GgmlType::IQ4_KSS, GgmlType::IQ2_KL};
+                           GgmlType::IQ5_KS, GgmlType::IQ4_KSS, GgmlType::IQ2_KL, GgmlType::MXFP4,
+                           GgmlType::IQ3_S, GgmlType::IQ3_XXS, GgmlType::IQ2_XXS, GgmlType::IQ2_XS,
+                           GgmlType::IQ2_S, GgmlType::IQ1_S, GgmlType::IQ1_M};
 
 // Byte offsets of the fp16 scale fields in a block (kernels.md §2): random
 // bytes everywhere else exercise every quant and sub-scale bit pattern.
@@ -53,12 +55,25 @@ std::vector<int> scale_offsets(GgmlType t) {
   switch (t) {
     case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::Q8_0: case GgmlType::IQ4_NL:
     case GgmlType::IQ4_XS: case GgmlType::IQ4_K: case GgmlType::Q6_0: case GgmlType::IQ2_K:
-    case GgmlType::IQ3_K: case GgmlType::IQ5_K: case GgmlType::IQ6_K: return {0};
+    case GgmlType::IQ3_K: case GgmlType::IQ5_K: case GgmlType::IQ6_K: case GgmlType::IQ2_XXS:
+    case GgmlType::IQ2_XS: case GgmlType::IQ2_S: case GgmlType::IQ3_XXS: case GgmlType::IQ3_S:
+    case GgmlType::IQ1_S: return {0};
     case GgmlType::Q4_1: case GgmlType::Q5_1: case GgmlType::Q4_K: case GgmlType::Q5_K: return {0, 2};
     case GgmlType::Q2_K: return {80, 82};
     case GgmlType::Q3_K: return {108};
     case GgmlType::Q6_K: return {208};
     default: return {};
+  }
+}
+
+// IQ1_M has no d field: its fp16 d is spread over the top nibbles of the
+// four u16 scale words at byte 48 (nibble i of d in word i).
+void set_iq1m_d(uint8_t* blk, uint16_t h) {
+  for (int i = 0; i < 4; ++i) {
+    uint16_t w;
+    std::memcpy(&w, blk + 48 + 2 * i, 2);
+    w = uint16_t((w & 0x0fff) | ((h >> (4 * i)) & 15) << 12);
+    std::memcpy(blk + 48 + 2 * i, &w, 2);
   }
 }
 
@@ -93,6 +108,12 @@ Weights random_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng, size
         const uint16_t h = f32_to_f16(d);
         std::memcpy(row + tt.row_meta_bytes + b * tt.block_bytes + off, &h, 2);
       }
+    // Scales that are not an fp16 at a fixed offset. Every grid index and
+    // sign bit pattern of the codebook types is valid (full-size tables).
+    for (int64_t b = 0; t == GgmlType::IQ1_M && b < K / 256; ++b)
+      set_iq1m_d(row + b * 56, f32_to_f16(std::exp2(ex(rng)) * (byte(rng) & 1 ? 1.0f : -1.0f)));
+    for (int64_t b = 0; t == GgmlType::MXFP4 && b < K / 32; ++b)
+      row[b * 17] = uint8_t(110 + byte(rng) % 13);  // E8M0 scale / 2 = 2^(e - 128): 2^-18 .. 2^-6
     const float d = std::exp2(ex(rng)) * (byte(rng) & 1 ? 1.0f : -1.0f);
     if (tt.row_meta_bytes == 4) {
       std::memcpy(row, &d, 4);
@@ -351,6 +372,40 @@ Weights exact_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng) {
           blk[0] = blk[1] = 0xAA;
           for (int i = 2; i < 6; ++i) blk[i] &= 0x33;
           break;
+        // Codebook types: d = 1 and the 4-bit (3-bit) scales cut to 0..1, so
+        // that sums stay within f32's exact range (in units of 1/8).
+        case GgmlType::IQ2_XXS:
+          h(blk, 1.0f);
+          for (int ib = 0; ib < 8; ++ib) blk[2 + 8 * ib + 7] &= 0x1f;  // scale = top nibble of the u32
+          break;
+        case GgmlType::IQ2_XS:
+          h(blk, 1.0f);
+          for (int i = 66; i < 74; ++i) blk[i] &= 0x11;
+          break;
+        case GgmlType::IQ2_S:
+          h(blk, 1.0f);
+          for (int i = 74; i < 82; ++i) blk[i] &= 0x11;
+          break;
+        case GgmlType::IQ3_XXS:
+          h(blk, 1.0f);
+          for (int ib = 0; ib < 8; ++ib) blk[66 + 4 * ib + 3] &= 0x1f;
+          break;
+        case GgmlType::IQ3_S:
+          h(blk, 1.0f);
+          for (int i = 106; i < 110; ++i) blk[i] &= 0x11;
+          break;
+        case GgmlType::IQ1_S:
+          h(blk, 1.0f);
+          for (int ib = 0; ib < 8; ++ib) blk[35 + 2 * ib] &= 0x9f;  // scale bits 12..14 of qh: 0..1
+          break;
+        case GgmlType::IQ1_M:
+          for (int i = 0; i < 4; ++i) {  // every 3-bit scale 0..1
+            blk[48 + 2 * i] &= 0x49;
+            blk[49 + 2 * i] &= 0x02;
+          }
+          set_iq1m_d(blk, f32_to_f16(1.0f));
+          break;
+        case GgmlType::MXFP4: blk[0] = 127; break;  // scale 1/2 (values doubled)
         default: break;
       }
     }
@@ -617,16 +672,16 @@ TEST(Matmul, NoAllocationOnceWarm) {
 TEST(Matmul, Errors) {
   ThreadPool pool(1);
   MatmulScratch scratch;
-  std::vector<uint8_t> bytes(66 * 4);
-  WeightView w{GgmlType::IQ2_XXS, 256, 4, bytes.data(), 66};
+  std::vector<uint8_t> bytes(292 * 4);
+  WeightView w{GgmlType::Q8_K, 256, 4, bytes.data(), 292};  // an activation type: never a weight
   std::vector<float> x(256), y(4);
-  EXPECT_FALSE(matmul_supported(GgmlType::IQ2_XXS));
+  EXPECT_FALSE(matmul_supported(GgmlType::Q8_K));
   EXPECT_TRUE(matmul_supported(GgmlType::Q6_K));
   try {
     matmul(w, x.data(), 1, y.data(), pool, scratch);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "type IQ2_XXS (16) is not supported yet");
+    EXPECT_STREQ(e.what(), "type Q8_K (15) is not supported yet");
   }
   WeightView q{GgmlType::Q8_0, 48, 1, bytes.data(), 34};
   EXPECT_THROW(matmul(q, x.data(), 1, y.data(), pool, scratch), Error);  // 48 not a multiple of 32

@@ -284,7 +284,7 @@ TEST(ModelLoad, UnsupportedTensorTypeIsNamed) {
   GgufWriter w;
   gen::fill_writer(plan, 1, w);
   std::vector<uint8_t> bytes = w.to_bytes();
-  // Retype blk.0.ssm_out.weight from Q8_0 (8) to IQ2_XXS (16), a known type
+  // Retype blk.0.ssm_out.weight from Q8_0 (8) to TQ2_0 (35), a known type
   // without kernels; its data then needs fewer bytes, so the file stays valid.
   const std::string name = "blk.0.ssm_out.weight";
   auto it = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
@@ -296,15 +296,15 @@ TEST(ModelLoad, UnsupportedTensorTypeIsNamed) {
   uint32_t type;
   std::memcpy(&type, &bytes[p], 4);
   ASSERT_EQ(type, 8u);
-  type = 16;
+  type = 35;
   std::memcpy(&bytes[p], &type, 4);
-  const std::string path = test::temp_path("iq2xxs-tensor.gguf");
+  const std::string path = test::temp_path("tq2_0-tensor.gguf");
   test::write_file(path, std::string(bytes.begin(), bytes.end()));
   try {
     Model::load(path);
     FAIL() << "loaded";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("blk.0.ssm_out.weight: type IQ2_XXS (16) is not supported yet"),
+    EXPECT_NE(std::string(e.what()).find("blk.0.ssm_out.weight: type TQ2_0 (35) is not supported yet"),
               std::string::npos)
         << e.what();
   }

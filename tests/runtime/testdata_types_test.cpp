@@ -30,8 +30,9 @@ const char* const kTypes[] = {"Q6_0",   "IQ2_K",  "IQ3_K",   "IQ5_K",   "IQ6_K",
                               "MXFP4"};
 
 // Types that must load (add a type here when its kernels land).
-const std::vector<std::string> kSupported = {"Q6_0",   "IQ2_K",  "IQ3_K",  "IQ5_K",   "IQ6_K",
-                                             "IQ2_KS", "IQ3_KS", "IQ5_KS", "IQ4_KSS", "IQ2_KL"};
+const std::vector<std::string> kSupported = {"Q6_0",   "IQ2_K",   "IQ3_K",   "IQ5_K",  "IQ6_K",  "IQ2_KS",
+                                             "IQ3_KS", "IQ5_KS",  "IQ4_KSS", "IQ2_KL", "MXFP4",  "IQ3_S",
+                                             "IQ3_XXS", "IQ2_XXS", "IQ2_XS", "IQ2_S",  "IQ1_S",  "IQ1_M"};
 
 // The reference's small-batch kernels for these four saturate int16 sums
 // (types/README.md, caveats): its dumps sit ~KL 5e-4 from what an exact

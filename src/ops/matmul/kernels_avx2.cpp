@@ -150,6 +150,14 @@ RowsFn avx2_rows(GgmlType t) {
     case GgmlType::IQ5_KS: return pnl::rows_auto<GgmlType::IQ5_KS>;
     case GgmlType::IQ4_KSS: return pnl::rows_auto<GgmlType::IQ4_KSS>;
     case GgmlType::IQ2_KL: return pnl::rows_auto<GgmlType::IQ2_KL>;
+    case GgmlType::IQ2_XXS: return pnl::rows_auto<GgmlType::IQ2_XXS>;
+    case GgmlType::IQ2_XS: return pnl::rows_auto<GgmlType::IQ2_XS>;
+    case GgmlType::IQ2_S: return pnl::rows_auto<GgmlType::IQ2_S>;
+    case GgmlType::IQ3_XXS: return pnl::rows_auto<GgmlType::IQ3_XXS>;
+    case GgmlType::IQ3_S: return pnl::rows_auto<GgmlType::IQ3_S>;
+    case GgmlType::IQ1_S: return pnl::rows_auto<GgmlType::IQ1_S>;
+    case GgmlType::IQ1_M: return pnl::rows_auto<GgmlType::IQ1_M>;
+    case GgmlType::MXFP4: return pnl::rows_auto<GgmlType::MXFP4>;
     default: return nullptr;
   }
 }

@@ -471,6 +471,14 @@ RowsFn avx512_rows(GgmlType t) {
     case GgmlType::IQ5_KS: return rows_prefill512<GgmlType::IQ5_KS>;
     case GgmlType::IQ4_KSS: return rows_prefill512<GgmlType::IQ4_KSS>;
     case GgmlType::IQ2_KL: return rows_prefill512<GgmlType::IQ2_KL>;
+    case GgmlType::IQ2_XXS: return rows_prefill512<GgmlType::IQ2_XXS>;
+    case GgmlType::IQ2_XS: return rows_prefill512<GgmlType::IQ2_XS>;
+    case GgmlType::IQ2_S: return rows_prefill512<GgmlType::IQ2_S>;
+    case GgmlType::IQ3_XXS: return rows_prefill512<GgmlType::IQ3_XXS>;
+    case GgmlType::IQ3_S: return rows_prefill512<GgmlType::IQ3_S>;
+    case GgmlType::IQ1_S: return rows_prefill512<GgmlType::IQ1_S>;
+    case GgmlType::IQ1_M: return rows_prefill512<GgmlType::IQ1_M>;
+    case GgmlType::MXFP4: return rows_prefill512<GgmlType::MXFP4>;
     default: return nullptr;
   }
 }

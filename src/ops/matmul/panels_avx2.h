@@ -22,35 +22,46 @@
 // one 32-byte vector, so that one maddubs with a broadcast activation k4
 // serves 8 rows. maddubs wants unsigned weights: narrow types are stored
 // as q + off (off a power of two, taken off afterwards in integers with the
-// activation quant sums); wide types (Q8_0 and the codebook types: IQ4_*,
-// ik's IQ*_K*) as |q|, with q kept to move its sign onto the activation (the
-// sign trick).
+// activation quant sums); wide types (Q8_0, MXFP4 and the codebook types:
+// IQ4_*, ik's IQ*_K*, mainline's IQ1..IQ3) as |q|, with q kept to move its
+// sign onto the activation (the sign trick).
 
 namespace pnl {
 
 constexpr int kRows = 8;
 constexpr int64_t kInplaceMax = 8;  // activation rows up to which decode reads weights in place
 
-// The codebook types (and Q8_0): quants of either sign without a common
+// The codebook types, Q8_0 and MXFP4: quants of either sign without a common
 // power-of-two offset.
 constexpr bool is_wide(GgmlType t) {
   switch (t) {
     case GgmlType::Q8_0: case GgmlType::IQ4_NL: case GgmlType::IQ4_XS: case GgmlType::IQ4_K:
     case GgmlType::IQ4_KS: case GgmlType::IQ4_KSS: case GgmlType::IQ5_K: case GgmlType::IQ5_KS:
     case GgmlType::IQ6_K: case GgmlType::IQ2_K: case GgmlType::IQ2_KS: case GgmlType::IQ3_K:
-    case GgmlType::IQ3_KS: case GgmlType::IQ2_KL:
+    case GgmlType::IQ3_KS: case GgmlType::IQ2_KL: case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS:
+    case GgmlType::IQ2_S: case GgmlType::IQ3_XXS: case GgmlType::IQ3_S: case GgmlType::IQ1_S:
+    case GgmlType::IQ1_M: case GgmlType::MXFP4:
       return true;
     default:
       return false;
   }
 }
 
-// Largest |q| of a wide type: the small codebooks (IQ2: -31..22, IQ3 and
-// IQ2_KL: -63..51) let more maddubs results share an int16 sum.
+// Largest |q| of a wide type: small codebooks let more maddubs results share
+// an int16 sum. ik's IQ2: -31..22, IQ3 and IQ2_KL: -63..51; mainline's grid
+// magnitudes 43 (IQ2_*), 62 (IQ3_XXS), 15 (IQ3_S); 8g +- 1 <= 9 (IQ1_*);
+// doubled FP4 <= 12 (MXFP4); else up to 128.
 constexpr int wide_umax(GgmlType t) {
-  return t == GgmlType::IQ2_K || t == GgmlType::IQ2_KS                              ? 31
-         : t == GgmlType::IQ3_K || t == GgmlType::IQ3_KS || t == GgmlType::IQ2_KL ? 63
-                                                                                    : 128;
+  switch (t) {
+    case GgmlType::IQ2_K: case GgmlType::IQ2_KS: return 31;
+    case GgmlType::IQ3_K: case GgmlType::IQ3_KS: case GgmlType::IQ2_KL: return 63;
+    case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS: case GgmlType::IQ2_S: return 43;
+    case GgmlType::IQ3_XXS: return 62;
+    case GgmlType::IQ3_S: return 15;
+    case GgmlType::IQ1_S: case GgmlType::IQ1_M: return 9;
+    case GgmlType::MXFP4: return 12;
+    default: return 128;
+  }
 }
 
 template <GgmlType T>
@@ -69,9 +80,10 @@ struct Spec {
                              : (T == GgmlType::Q5_0 || T == GgmlType::Q5_1 || T == GgmlType::Q5_K) ? 31
                              : T == GgmlType::Q2_K ? 3 : T == GgmlType::Q3_K ? 7 : 63;
   // maddubs results (each <= 2*127*kUmax) summed in int16 before widening;
-  // never across a 16-group for types with 16-group multipliers.
+  // never across a 16-group for types with 16-group multipliers. kG == 8
+  // takes block_unrolled, which has no sign trick: narrow types only.
   static constexpr int kFit = 32767 / (254 * kUmax);
-  static constexpr int kG = kFit >= 8 && !kS16 ? 8 : kFit >= 4 ? 4 : kFit >= 2 ? 2 : 1;
+  static constexpr int kG = kFit >= 8 && !kS16 && !kWide ? 8 : kFit >= 4 ? 4 : kFit >= 2 ? 2 : 1;
 };
 
 // A panel of 8 rows, K columns (per-thread scratch).

@@ -5,7 +5,7 @@
 //   q    [K]      int8 weight quants
 //   dw   [K/32]   f32 scale of each 32-block
 //   s16  [K/16]   int16 multiplier of each 16-group (types with 16-element
-//                 scales: Q2_K, Q3_K, Q6_K, IQ2_K .. IQ6_K), else unused
+//                 scales: Q2_K, Q3_K, Q6_K, IQ2_K .. IQ6_K, IQ2_XS, IQ2_S, IQ1_M), else unused
 //   mw16 [K/16]   f32 offset factor of each 16-group (types with mins), else unused
 //
 // so that   row . x  =  sum_b dw[b]*da[b] * (S_lo(b) + S_hi(b))  +  sum_g mw16[g]*da*suma[g]
@@ -90,6 +90,14 @@ static constexpr Entry entry(GgmlType t) {
     case GgmlType::IQ2_KS: return {iq2_ks, {false, false}};
     case GgmlType::IQ3_KS: return {iq3_ks, {false, false}};
     case GgmlType::IQ2_KL: return {iq2_kl, {false, false}};
+    case GgmlType::IQ2_XXS: return {iq2_xxs, {false, false}};
+    case GgmlType::IQ2_XS: return {iq2_xs, {true, false}};
+    case GgmlType::IQ2_S: return {iq2_s, {true, false}};
+    case GgmlType::IQ3_XXS: return {iq3_xxs, {false, false}};
+    case GgmlType::IQ3_S: return {iq3_s, {false, false}};
+    case GgmlType::IQ1_S: return {iq1_s, {false, false}};
+    case GgmlType::IQ1_M: return {iq1_m, {true, false}};
+    case GgmlType::MXFP4: return {mxfp4, {false, false}};
     default: return {nullptr, {false, false}};
   }
 }
