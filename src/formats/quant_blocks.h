@@ -247,6 +247,8 @@ static inline uint8_t iq4kss_unpack(const uint8_t* block, int ib, uint8_t nib[16
     sc = uint8_t(sc | ((w & 1) << k));
   }
   return sc;
+}
+
 // --- mainline grid types and MXFP4 -----------------------------------------------
 // Each helper decodes one 32-element sub-block ib of a super-block into its
 // signed integer values q[32] (codebook value times sign) and returns its

@@ -709,7 +709,11 @@ static void generate(const deltallm_model* m) {
   p.n_threads = 1;
   OK(deltallm_context_create(m, &p, &c));
   deltallm_sampler* s = NULL;
-  OK(deltallm_sampler_create(m, NULL, &s));
+  /* greedy: with the default random seed the first token is end-of-generation now and then */
+  deltallm_sampler_params sp = deltallm_sampler_default_params();
+  sp.temp = 0.0f;
+  sp.seed = 1;
+  OK(deltallm_sampler_create(m, &sp, &s));
   deltallm_detokenizer* dt = NULL;
   OK(deltallm_detokenizer_create(m, 0, &dt));
   if (!c || !s || !dt) return;

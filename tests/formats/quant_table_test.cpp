@@ -372,6 +372,8 @@ TEST(Dequantize, IQ2_KLValuePairs) {
   dequantize_row(GgmlType::IQ2_KL, row, y, 256);
   EXPECT_EQ(y[96 + 8], 21.0f * 13.0f);  // low byte 0x0d
   EXPECT_EQ(y[96 + 9], 21.0f * 1.0f);   // high byte 0x01
+}
+
 // --- mainline codebook types and MXFP4 (values from the reference's grids) ------------
 
 TEST(Dequantize, MXFP4HalfScaleAndNibbleOrder) {
