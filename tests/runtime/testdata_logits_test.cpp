@@ -8,6 +8,7 @@
 
 #include "model/model.h"
 #include "runtime/context.h"
+#include "support/engine_logits.h"
 #include "support/logit_compare.h"
 #include "support/test_support.h"
 
@@ -45,28 +46,6 @@ std::vector<Case> cases() {
 
 bool model_supported(const Model* m) { return m != nullptr; }
 
-std::vector<float> run_engine(const Model& model, const std::vector<int>& tokens, bool batch_mode) {
-  ContextParams cp;
-  cp.n_ctx = 512;
-  cp.n_batch = batch_mode ? int(tokens.size()) : 1;
-  cp.n_threads = 2;
-  Context ctx(model, cp);
-  const int64_t V = model.hparams().n_vocab;
-  std::vector<float> out(tokens.size() * V);
-  if (batch_mode) {
-    std::vector<BatchEntry> b;
-    for (size_t i = 0; i < tokens.size(); ++i) b.push_back({tokens[i], int64_t(i), 0, true});
-    ctx.decode(b);
-    for (size_t i = 0; i < tokens.size(); ++i) std::copy_n(ctx.logits(int(i)), V, out.data() + i * V);
-  } else {
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      ctx.decode({{tokens[i], int64_t(i), 0, true}});
-      std::copy_n(ctx.logits(0), V, out.data() + i * V);
-    }
-  }
-  return out;
-}
-
 class TestdataLogits : public ::testing::TestWithParam<Case> {};
 
 TEST_P(TestdataLogits, BatchAndSeqPaths) {
@@ -91,7 +70,7 @@ TEST_P(TestdataLogits, BatchAndSeqPaths) {
     if (!std::filesystem::exists(ref_path)) continue;
     const std::vector<float> ref = test::read_f32_file(ref_path);
     ASSERT_EQ(ref.size(), tokens.size() * V) << ref_path;
-    const std::vector<float> ours = run_engine(*model, tokens, std::string(mode) == "batch");
+    const std::vector<float> ours = test::engine_logits(*model, tokens, std::string(mode) == "batch", 512);
     const test::LogitStats s = test::compare_logits(ref.data(), ours.data(), int64_t(tokens.size()), V);
     const std::string what = c.model + " " + mode;
     std::printf("[ compare ] %-28s %-5s rel %.2e  KL %.2e  min corr %.5f  rows<0.99 %d\n", c.model.c_str(), mode,

@@ -17,6 +17,7 @@
 
 #include "model/model.h"
 #include "runtime/context.h"
+#include "support/engine_logits.h"
 #include "support/logit_compare.h"
 #include "support/test_support.h"
 
@@ -39,28 +40,6 @@ const std::vector<std::string> kSupported = {"Q6_0",   "IQ2_K",   "IQ3_K",   "IQ
 // integer dot gives.
 bool reference_saturates(const std::string& t) {
   return t == "IQ5_K" || t == "IQ5_KS" || t == "IQ6_K" || t == "IQ4_KSS";
-}
-
-std::vector<float> run_engine(const Model& model, const std::vector<int>& tokens, bool batch_mode) {
-  ContextParams cp;
-  cp.n_ctx = 256;
-  cp.n_batch = batch_mode ? int(tokens.size()) : 1;
-  cp.n_threads = 2;
-  Context ctx(model, cp);
-  const int64_t V = model.hparams().n_vocab;
-  std::vector<float> out(tokens.size() * V);
-  if (batch_mode) {
-    std::vector<BatchEntry> b;
-    for (size_t i = 0; i < tokens.size(); ++i) b.push_back({tokens[i], int64_t(i), 0, true});
-    ctx.decode(b);
-    for (size_t i = 0; i < tokens.size(); ++i) std::copy_n(ctx.logits(int(i)), V, out.data() + i * V);
-  } else {
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      ctx.decode({{tokens[i], int64_t(i), 0, true}});
-      std::copy_n(ctx.logits(0), V, out.data() + i * V);
-    }
-  }
-  return out;
 }
 
 class TestdataTypes : public ::testing::TestWithParam<std::string> {};
@@ -88,7 +67,7 @@ TEST_P(TestdataTypes, TrackTheReferenceAndStayAsCloseToF32) {
         test::read_f32_file(dir + "/logits/qwen35-tiny-f32.t16." + std::string(mode) + ".f32");
     ASSERT_EQ(ref.size(), size_t(T * V));
     ASSERT_EQ(f32.size(), size_t(T * V));
-    const std::vector<float> ours = run_engine(*model, tokens, std::string(mode) == "batch");
+    const std::vector<float> ours = test::engine_logits(*model, tokens, std::string(mode) == "batch", 256);
     const test::LogitStats vs_ref = test::compare_logits(ref.data(), ours.data(), T, V);
     const double kl_ours = test::compare_logits(f32.data(), ours.data(), T, V).mean_kl;
     const double kl_ref = test::compare_logits(f32.data(), ref.data(), T, V).mean_kl;

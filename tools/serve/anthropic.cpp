@@ -1,6 +1,7 @@
 #include "serve/anthropic.h"
 
 #include "serve/api_error.h"
+#include "serve/json_fields.h"
 
 namespace dllm::serve {
 
@@ -8,14 +9,8 @@ namespace {
 
 using json = nlohmann::json;
 
-[[noreturn]] void bad(const std::string& field, const std::string& what) {
-  throw ApiError(400, "'" + field + "' " + what, field);
-}
-
-const json* find(const json& o, const char* key) {
-  auto it = o.find(key);
-  return it == o.end() || it->is_null() ? nullptr : &*it;
-}
+using fields::bad;
+using fields::find;
 
 std::string str_field(const json& o, const char* key, const std::string& where) {
   const json* v = find(o, key);

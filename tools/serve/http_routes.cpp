@@ -88,6 +88,13 @@ std::atomic<uint64_t> g_request_counter{0};
 
 enum class Kind { Chat, Completion };
 
+// Ends a non-streamed request's count in flight when it is answered (a
+// streamed one ends it in its content provider's release callback).
+struct InFlightRelease {
+  std::atomic<int>& n;
+  ~InFlightRelease() { --n; }
+};
+
 // Checks the prompt against a slot's context and queues the job.
 void admit(ServerState& st, const std::shared_ptr<Job>& job, const std::string& field) {
   if (job->prompt.tokens.empty()) throw ApiError(400, "the prompt is empty", field);
@@ -126,10 +133,7 @@ void run_job(ServerState& st, Kind kind, std::shared_ptr<Job> job, const Request
   auto probe = std::make_shared<ConnectionProbe>(req.remote_addr, req.remote_port, req.local_port);
 
   if (!job->params.stream) {
-    struct Done {
-      std::atomic<int>& n;
-      ~Done() { --n; }
-    } done{st.in_flight};
+    const InFlightRelease done{st.in_flight};
     std::string text;
     std::vector<TokenLogprob> lps;
     const Job::Update u = wait_all(*job, *probe, &text, &lps);
@@ -262,10 +266,7 @@ void run_messages(ServerState& st, std::shared_ptr<Job> job, const Request& req,
   };
 
   if (!job->params.stream) {
-    struct Done {
-      std::atomic<int>& n;
-      ~Done() { --n; }
-    } done{st.in_flight};
+    const InFlightRelease done{st.in_flight};
     std::string text;
     const Job::Update u = wait_all(*job, *probe, &text, nullptr);
     ChatReplySplitter split(job->prompt.starts_in_reasoning, job->prompt.tools_json);

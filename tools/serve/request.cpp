@@ -4,21 +4,15 @@
 #include <cmath>
 
 #include "serve/api_error.h"
+#include "serve/json_fields.h"
 
 namespace dllm::serve {
 namespace {
 
 using json = nlohmann::json;
 
-[[noreturn]] void bad(const std::string& field, const std::string& what) {
-  throw ApiError(400, "'" + field + "' " + what, field);
-}
-
-const json* find(const json& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return nullptr;  // null means "not given", as OpenAI clients send it
-  return &*it;
-}
+using fields::bad;
+using fields::find;
 
 double number(const json& v, const std::string& field, double lo, double hi) {
   if (!v.is_number()) bad(field, "must be a number");
