@@ -309,7 +309,8 @@ void run_messages(ServerState& st, std::shared_ptr<Job> job, const Request& req,
         State& S = *state;
         bool ok = true;
         auto close_block = [&] {
-          if (S.index >= 0) ok = ok && event(sink, "content_block_stop", {{"type", "content_block_stop"}, {"index", S.index}});
+          if (!S.open.empty())  // a block is open (a tool_use block closes itself at once)
+            ok = ok && event(sink, "content_block_stop", {{"type", "content_block_stop"}, {"index", S.index}});
           S.open.clear();
         };
         auto open_block = [&](const std::string& type, const json& block) {
