@@ -35,33 +35,28 @@ void dequant_iq2_xxs(const void* src, float* dst, int64_t n) {
   }
 }
 
-void dequant_iq2_xs(const void* src, float* dst, int64_t n) {
+namespace {
+
+// IQ2_XS / IQ2_S: a 4-bit scale s per 16-group, d * (0.5 + s) / 4.
+template <void (*Sub)(const uint8_t*, int, int8_t*, int*, int*), int kBytes>
+void dequant_iq2_s16(const void* src, float* dst, int64_t n) {
   const uint8_t* b = static_cast<const uint8_t*>(src);
-  for (int64_t sb = 0; sb < n / kQK_K; ++sb, b += kIQ2_XSBytes, dst += kQK_K) {
+  for (int64_t sb = 0; sb < n / kQK_K; ++sb, b += kBytes, dst += kQK_K) {
     const float d = f16_at(b);
     for (int ib = 0; ib < 8; ++ib) {
       int8_t q[32];
       int lo, hi;
-      iq2xs_sub(b, ib, q, &lo, &hi);
+      Sub(b, ib, q, &lo, &hi);
       scaled(d * (0.5f + float(lo)) * 0.25f, q, 16, dst + 32 * ib);
       scaled(d * (0.5f + float(hi)) * 0.25f, q + 16, 16, dst + 32 * ib + 16);
     }
   }
 }
 
-void dequant_iq2_s(const void* src, float* dst, int64_t n) {
-  const uint8_t* b = static_cast<const uint8_t*>(src);
-  for (int64_t sb = 0; sb < n / kQK_K; ++sb, b += kIQ2_SBytes, dst += kQK_K) {
-    const float d = f16_at(b);
-    for (int ib = 0; ib < 8; ++ib) {
-      int8_t q[32];
-      int lo, hi;
-      iq2s_sub(b, ib, q, &lo, &hi);
-      scaled(d * (0.5f + float(lo)) * 0.25f, q, 16, dst + 32 * ib);
-      scaled(d * (0.5f + float(hi)) * 0.25f, q + 16, 16, dst + 32 * ib + 16);
-    }
-  }
-}
+}  // namespace
+
+void dequant_iq2_xs(const void* src, float* dst, int64_t n) { dequant_iq2_s16<iq2xs_sub, kIQ2_XSBytes>(src, dst, n); }
+void dequant_iq2_s(const void* src, float* dst, int64_t n) { dequant_iq2_s16<iq2s_sub, kIQ2_SBytes>(src, dst, n); }
 
 void dequant_iq3_xxs(const void* src, float* dst, int64_t n) {
   const uint8_t* b = static_cast<const uint8_t*>(src);
