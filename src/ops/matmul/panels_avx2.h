@@ -472,29 +472,13 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     const uint8_t* w = row + size_t(c) * qb::kIQ4_XSBytes;
     const __m256i tbl = fast::iq4_table();
     for (int ib = 0; ib < 8; ++ib) R.q[ib] = _mm256_shuffle_epi8(tbl, fast::nibbles(w + 8 + 16 * ib));
-    // the 8 six-bit scales at once (qb::iq4xs_scale, lane = block): low 4 bits
-    // at bit 4*ib of scales_l, high 2 at bit 2*ib of scales_h
-    uint32_t sl;
-    std::memcpy(&sl, w + 4, 4);
-    const __m256i lo = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int32_t(sl)),
-                                                          _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
-                                        _mm256_set1_epi32(15));
-    const __m256i hi = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(qb::load_u16(w + 2)),
-                                                          _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)),
-                                        _mm256_set1_epi32(3));
-    const __m256i sc = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(32));
-    R.dw = _mm256_mul_ps(_mm256_set1_ps(f16_at(w)), _mm256_cvtepi32_ps(sc));
+    R.dw = fast::iq4xs_dw8(w);
   } else if constexpr (T == GgmlType::IQ4_KS) {
     float D;
     std::memcpy(&D, row, 4);
     const uint8_t* w = row + qb::kIQ4_KSRowMeta + size_t(c) * qb::kIQ4_KSBytes;
     for (int ib = 0; ib < 8; ++ib) R.q[ib] = fast::iq4_ks_quants(w, ib);
-    // the 8 scales at once (qb::iq4ks_scale: (byte & 254) - 127, lane = block)
-    const __m256i sc = _mm256_sub_epi32(
-        _mm256_and_si256(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w))),
-                         _mm256_set1_epi32(254)),
-        _mm256_set1_epi32(127));
-    R.dw = _mm256_mul_ps(_mm256_set1_ps(D), _mm256_cvtepi32_ps(sc));
+    R.dw = fast::iq4ks_dw8(D, w);
   } else if constexpr (T == GgmlType::Q6_K) {
     const uint8_t* w = row + size_t(c) * qb::kQ6_KBytes;
     R.dw = _mm256_set1_ps(f16_at(w + 208));

@@ -124,6 +124,27 @@ inline __m256i high_bits(uint32_t qh) {
 
 inline void store32(int8_t* q, __m256i v) { _mm256_store_si256(reinterpret_cast<__m256i*>(q), v); }
 
+inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+
+// The 16 nibbles of 8 bytes as bytes: nibble s % 2 of byte s / 2.
+inline __m128i nibbles16_interleaved(const uint8_t* p) {
+  const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), m4 = _mm_set1_epi8(15);
+  return _mm_unpacklo_epi8(_mm_and_si128(v, m4), _mm_and_si128(_mm_srli_epi16(v, 4), m4));
+}
+
+// Sixteen 2-bit fields as int16 (field << 4): field s sits in byte s of b, at
+// bit 2 * (s % 4) (kByMod4) or 2 * (s / 4). Masked in place, then moved to bit
+// 6 by a per-lane power-of-two multiply (no per-lane shifts for 16 bits).
+template <bool kByMod4>
+inline __m256i two_bit_fields16(__m128i b) {
+  const __m256i mask = kByMod4 ? _mm256_setr_epi16(3, 12, 48, 192, 3, 12, 48, 192, 3, 12, 48, 192, 3, 12, 48, 192)
+                               : _mm256_setr_epi16(3, 3, 3, 3, 12, 12, 12, 12, 48, 48, 48, 48, 192, 192, 192, 192);
+  const __m256i mul = kByMod4 ? _mm256_setr_epi16(64, 16, 4, 1, 64, 16, 4, 1, 64, 16, 4, 1, 64, 16, 4, 1)
+                              : _mm256_setr_epi16(64, 64, 64, 64, 16, 16, 16, 16, 4, 4, 4, 4, 1, 1, 1, 1);
+  const __m256i v = _mm256_and_si256(_mm256_cvtepu8_epi16(b), mask);
+  return _mm256_srli_epi16(_mm256_mullo_epi16(v, mul), 2);
+}
+
 inline __m256i iq4_table() {
   const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qb::kIQ4Values));
   return _mm256_set_m128i(t, t);
@@ -157,25 +178,38 @@ void legacy(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float* 
   }
 }
 
+// IQ4_XS: d times the 8 six-bit scales minus 32 (qb::iq4xs_scale, lane =
+// block): low 4 bits at bit 4*ib of scales_l, high 2 at bit 2*ib of scales_h.
+inline __m256 iq4xs_dw8(const uint8_t* w) {
+  const __m256i lo = _mm256_and_si256(
+      _mm256_srlv_epi32(_mm256_set1_epi32(int(qb::load_u32(w + 4))), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
+      _mm256_set1_epi32(15));
+  const __m256i hi = _mm256_and_si256(
+      _mm256_srlv_epi32(_mm256_set1_epi32(qb::load_u16(w + 2)), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)),
+      _mm256_set1_epi32(3));
+  const __m256i sc = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(32));
+  return _mm256_mul_ps(_mm256_set1_ps(f16_at(w)), _mm256_cvtepi32_ps(sc));
+}
+
 inline void iq4_xs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   const __m256i tbl = iq4_table();
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_XSBytes, q += 256) {
-    const float d = f16_at(w);
-    for (int ib = 0; ib < 8; ++ib) {
-      dw[8 * sb + ib] = d * float(qb::iq4xs_scale(w, ib) - 32);
-      store32(q + 32 * ib, _mm256_shuffle_epi8(tbl, nibbles(w + 8 + 16 * ib)));
-    }
+    _mm256_storeu_ps(dw + 8 * sb, iq4xs_dw8(w));
+    for (int ib = 0; ib < 8; ++ib) store32(q + 32 * ib, _mm256_shuffle_epi8(tbl, nibbles(w + 8 + 16 * ib)));
   }
 }
 
 inline void q2_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float* mw16) {
   const __m256i m3 = _mm256_set1_epi8(3);
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kQ2_KBytes, q += 256) {
-    const float d = f16_at(w + 80), dmin = f16_at(w + 82);
-    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
-    for (int g = 0; g < 16; ++g) {
-      s16[16 * sb + g] = int16_t(w[g] & 15);
-      mw16[16 * sb + g] = -(dmin * float(w[g] >> 4));
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w + 80)));
+    const __m256 dmin = _mm256_set1_ps(f16_at(w + 82)), neg = _mm256_set1_ps(-0.0f);
+    const __m128i sc = load128(w), m4 = _mm_set1_epi8(15);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), _mm256_cvtepu8_epi16(_mm_and_si128(sc, m4)));
+    const __m128i m = _mm_and_si128(_mm_srli_epi16(sc, 4), m4);
+    for (int h = 0; h < 2; ++h) {
+      const __m256 mf = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(h ? _mm_srli_si128(m, 8) : m));
+      _mm256_storeu_ps(mw16 + 16 * sb + 8 * h, _mm256_xor_ps(_mm256_mul_ps(dmin, mf), neg));
     }
     for (int h = 0; h < 2; ++h) {
       const __m256i v = load256(w + 16 + 32 * h);
@@ -187,12 +221,23 @@ inline void q2_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16
   }
 }
 
+// Q3_K: the 16 scales of the 12 bytes at p (qb::q3k_scale) as int16: low
+// nibbles of bytes 0..7, then their high nibbles; two high bits of group j
+// at bit 2 * (j / 4) of byte 8 + j % 4.
+inline __m256i q3k_scales16(const uint8_t* p) {
+  const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), m4 = _mm_set1_epi8(15);
+  const __m128i low = _mm_unpacklo_epi64(_mm_and_si128(v, m4), _mm_and_si128(_mm_srli_epi16(v, 4), m4));
+  const __m128i hb = _mm_shuffle_epi8(_mm_cvtsi32_si128(int(qb::load_u32(p + 8))),
+                                      _mm_setr_epi8(0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3));
+  return _mm256_sub_epi16(_mm256_or_si256(_mm256_cvtepu8_epi16(low), two_bit_fields16<false>(hb)),
+                          _mm256_set1_epi16(32));
+}
+
 inline void q3_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
   const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kQ3_KBytes, q += 256) {
-    const float d = f16_at(w + 108);
-    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
-    for (int g = 0; g < 16; ++g) s16[16 * sb + g] = int16_t(qb::q3k_scale(w + 96, g));
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w + 108)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), q3k_scales16(w + 96));
     const __m256i hm = load256(w);
     for (int h = 0; h < 2; ++h) {
       const __m256i v = load256(w + 32 + 32 * h);
@@ -206,7 +251,14 @@ inline void q3_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16
   }
 }
 
-inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+// The eight 32-block scales of IQ4_KS-style scale bytes (qb::iq4ks_scale) times D.
+inline __m256 iq4ks_dw8(float D, const uint8_t* sc8) {
+  const __m256i sc = _mm256_sub_epi32(
+      _mm256_and_si256(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc8))),
+                       _mm256_set1_epi32(254)),
+      _mm256_set1_epi32(127));
+  return _mm256_mul_ps(_mm256_set1_ps(D), _mm256_cvtepi32_ps(sc));
+}
 
 // IQ4_KS: the quants of 32-block ib of super-block w: one of the two
 // codebooks (low bit of the scale byte). Its scale is D * iq4ks_scale(w[ib]).
@@ -219,24 +271,63 @@ inline void iq4_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, 
   float D;
   std::memcpy(&D, w, 4);
   w += qb::kIQ4_KSRowMeta;
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSBytes, q += 256)
-    for (int ib = 0; ib < 8; ++ib) {
-      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(w[ib]));
-      store32(q + 32 * ib, iq4_ks_quants(w, ib));
-    }
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSBytes, q += 256) {
+    _mm256_storeu_ps(dw + 8 * sb, iq4ks_dw8(D, w));
+    for (int ib = 0; ib < 8; ++ib) store32(q + 32 * ib, iq4_ks_quants(w, ib));
+  }
 }
 
-// IQ4_K: a codebook per 16-group (bit s of `extra`): the low nibbles of a
-// 32-block are its first 16-group, the high nibbles its second.
+// --- scales and codebook choices of ik's types, a super-block at a time ---
+
+// IQ4_K / IQ5_K: the 16 scales (qb::iq4k_scale) minus 32, as int16.
+inline __m256i iq4k_scales16(const uint8_t* w) {
+  const __m128i hb = _mm_shuffle_epi8(_mm_cvtsi32_si128(int(qb::load_u32(w + 4))),
+                                      _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
+  const __m256i s = _mm256_or_si256(_mm256_cvtepu8_epi16(nibbles16_interleaved(w + 8)), two_bit_fields16<true>(hb));
+  return _mm256_sub_epi16(s, _mm256_set1_epi16(32));
+}
+
+// Byte g of each 128-bit lane (g = 0..15): `shift` where bit g of the 16-bit
+// field at p is set, else 0. ik's second codebooks are the first shifted by a
+// constant (checked below), so an `extra` bit is an add after the lookup.
+inline __m256i extra_shifts(const uint8_t* p, int8_t shift) {
+  const __m256i spread =
+      _mm256_shuffle_epi8(_mm256_set1_epi16(short(qb::load_u16(p))),
+                          _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1,
+                                           1, 1, 1, 1, 1, 1));
+  const __m256i bit = _mm256_set1_epi64x(int64_t(0x8040201008040201ull));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(shift));
+}
+// The shifts of 16-groups g0 (low lane) and g1 (high lane), per byte.
+inline __m256i group_shifts(__m256i es, int g0, int g1) {
+  return _mm256_shuffle_epi8(es, _mm256_set_m128i(_mm_set1_epi8(char(g1)), _mm_set1_epi8(char(g0))));
+}
+
+constexpr bool is_shifted_copy(const int8_t* v, int n, int shift) {
+  for (int i = 0; i < n; ++i)
+    if (v[n + i] != v[i] + shift) return false;
+  return true;
+}
+static_assert(is_shifted_copy(qb::kIQ4KValues, 16, 4) && is_shifted_copy(qb::kIQ2NLValues, 4, 5) &&
+              is_shifted_copy(qb::kIQ3NLValues, 8, 4) && is_shifted_copy(qb::kIQ5NLValues, 32, 2) &&
+              is_shifted_copy(qb::kIQ6NLValues, 64, 1));
+
+inline __m256i table16(const int8_t* v) {  // 16 bytes in both lanes
+  const __m128i t = load128(v);
+  return _mm256_set_m128i(t, t);
+}
+
+// IQ4_K: the low nibbles of a 32-block are its first 16-group, the high
+// nibbles its second; base codebook + 4 where the group's extra bit is set.
 inline void iq4_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  const __m256i tbl = table16(qb::kIQ4KValues);
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KBytes, q += 256) {
-    const float d = f16_at(w);
-    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
-    for (int s = 0; s < 16; ++s) s16[16 * sb + s] = int16_t(qb::iq4k_scale(w, s) - 32);
-    for (int ib = 0; ib < 8; ++ib) {
-      const __m256i tbl = _mm256_set_m128i(load128(qb::iq4k_codebook(w, 2 * ib + 1)), load128(qb::iq4k_codebook(w, 2 * ib)));
-      store32(q + 32 * ib, _mm256_shuffle_epi8(tbl, nibbles(w + 16 + 16 * ib)));
-    }
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), iq4k_scales16(w));
+    const __m256i es = extra_shifts(w + 2, 4);
+    for (int ib = 0; ib < 8; ++ib)
+      store32(q + 32 * ib, _mm256_add_epi8(_mm256_shuffle_epi8(tbl, nibbles(w + 16 + 16 * ib)),
+                                           group_shifts(es, 2 * ib, 2 * ib + 1)));
   }
 }
 
@@ -273,24 +364,16 @@ inline __m256i iq5_indices(const uint8_t* qs, __m256i qh, int ib) {
   return _mm256_or_si256(n, _mm256_slli_epi16(bit_of_bytes(qh, ib), 4));
 }
 
-// The IQ5 codebook halves of 16-groups s0 (low lane) and s1 (high lane), by
-// their codebook bits c0, c1.
-inline void iq5_tables(int c0, int c1, __m256i* lo, __m256i* hi) {
-  *lo = _mm256_set_m128i(load128(qb::kIQ5NLValues + 32 * c1), load128(qb::kIQ5NLValues + 32 * c0));
-  *hi = _mm256_set_m128i(load128(qb::kIQ5NLValues + 32 * c1 + 16), load128(qb::kIQ5NLValues + 32 * c0 + 16));
-}
-
 inline void iq5_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  const __m256i lo = table16(qb::kIQ5NLValues), hi = table16(qb::kIQ5NLValues + 16);
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ5_KBytes, q += 256) {
-    const float d = f16_at(w);
-    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
-    for (int s = 0; s < 16; ++s) s16[16 * sb + s] = int16_t(qb::iq4k_scale(w, s) - 32);
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), iq4k_scales16(w));
+    const __m256i es = extra_shifts(w + 2, 2);
     const __m256i qh = load256(w + 144);
-    for (int ib = 0; ib < 8; ++ib) {
-      __m256i lo, hi;
-      iq5_tables(qb::extra_bit(w + 2, 2 * ib), qb::extra_bit(w + 2, 2 * ib + 1), &lo, &hi);
-      store32(q + 32 * ib, lookup32(lo, hi, iq5_indices(w + 16, qh, ib)));
-    }
+    for (int ib = 0; ib < 8; ++ib)
+      store32(q + 32 * ib,
+              _mm256_add_epi8(lookup32(lo, hi, iq5_indices(w + 16, qh, ib)), group_shifts(es, 2 * ib, 2 * ib + 1)));
   }
 }
 
@@ -298,39 +381,38 @@ inline void iq5_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, 
   float D;
   std::memcpy(&D, w, 4);
   w += qb::kF32RowMeta;
+  const __m256i lo = table16(qb::kIQ5NLValues), hi = table16(qb::kIQ5NLValues + 16), one = _mm256_set1_epi8(1);
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ5_KSBytes, q += 256) {
+    _mm256_storeu_ps(dw + 8 * sb, iq4ks_dw8(D, w));
     const __m256i qh = load256(w + 136);
     for (int ib = 0; ib < 8; ++ib) {
-      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(w[ib]));
-      __m256i lo, hi;
-      iq5_tables(w[ib] & 1, w[ib] & 1, &lo, &hi);
-      store32(q + 32 * ib, lookup32(lo, hi, iq5_indices(w + 8, qh, ib)));
+      const __m256i shift = _mm256_slli_epi16(_mm256_and_si256(_mm256_set1_epi8(char(w[ib])), one), 1);  // +2
+      store32(q + 32 * ib, _mm256_add_epi8(lookup32(lo, hi, iq5_indices(w + 8, qh, ib)), shift));
     }
   }
 }
 
-// IQ6_K: 6-bit indices (qb::iq6_index) into the int8 codebook of each
-// 16-group: four 16-entry lookups, chosen by index bits 4 and 5.
+// IQ6_K: 6-bit indices (qb::iq6_index) into the int8 codebook: four 16-entry
+// lookups chosen by index bits 4 and 5, + 1 where the group's extra bit is set.
 inline void iq6_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
   const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
+  __m256i t[4];
+  for (int k = 0; k < 4; ++k) t[k] = table16(qb::kIQ6NLValues + 16 * k);
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ6_KBytes, q += 256) {
-    const float d = f16_at(w);
-    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w)));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb),
                         _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 4))));
+    const __m256i es = extra_shifts(w + 2, 1);
     for (int ib = 0; ib < 8; ++ib) {
       const __m256i v = load256(w + 20 + 32 * (ib / 2));
       const __m256i n = _mm256_and_si256(ib % 2 ? _mm256_srli_epi16(v, 4) : v, m15);
       const __m256i h = _mm256_and_si256(
           _mm256_srli_epi16(load256(w + 148 + 32 * (ib / 4)), 4 * ((ib / 2) % 2) + 2 * (ib % 2)), m3);
-      const int8_t* c0 = qb::kIQ6NLValues + 64 * qb::extra_bit(w + 2, 2 * ib);
-      const int8_t* c1 = qb::kIQ6NLValues + 64 * qb::extra_bit(w + 2, 2 * ib + 1);
-      __m256i t[4];
-      for (int k = 0; k < 4; ++k)
-        t[k] = _mm256_shuffle_epi8(_mm256_set_m128i(load128(c1 + 16 * k), load128(c0 + 16 * k)), n);
+      __m256i r[4];
+      for (int k = 0; k < 4; ++k) r[k] = _mm256_shuffle_epi8(t[k], n);
       const __m256i sel4 = _mm256_slli_epi16(h, 7), sel5 = _mm256_slli_epi16(h, 6);  // bit 0 / bit 1 of h to bit 7
-      const __m256i r01 = _mm256_blendv_epi8(t[0], t[1], sel4), r23 = _mm256_blendv_epi8(t[2], t[3], sel4);
-      store32(q + 32 * ib, _mm256_blendv_epi8(r01, r23, sel5));
+      const __m256i r01 = _mm256_blendv_epi8(r[0], r[1], sel4), r23 = _mm256_blendv_epi8(r[2], r[3], sel4);
+      store32(q + 32 * ib, _mm256_add_epi8(_mm256_blendv_epi8(r01, r23, sel5), group_shifts(es, 2 * ib, 2 * ib + 1)));
     }
   }
 }
@@ -342,62 +424,99 @@ inline __m256i iq23_indices(const uint8_t* qs, const uint8_t* qh, int ib) {
   return qh ? _mm256_or_si256(v, _mm256_slli_epi16(bit_of_bytes(load256(qh), ib), 2)) : v;
 }
 
-// Codebook c of IQ2 (4 values) or IQ3 (8 values), zero-padded to a 16-byte
-// shuffle table.
+// The base codebook of IQ2 (4 values) or IQ3 (8 values), zero-padded to a
+// 16-byte shuffle table, in both lanes.
 template <bool IQ3>
-inline __m128i iq23_table(int c) {
-  if constexpr (IQ3)
-    return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(qb::kIQ3NLValues + 8 * c));
-  else
-    return _mm_cvtsi32_si128(int(qb::load_u32(reinterpret_cast<const uint8_t*>(qb::kIQ2NLValues + 4 * c))));
+inline __m256i iq23_table() {
+  const __m128i t = IQ3 ? _mm_loadl_epi64(reinterpret_cast<const __m128i*>(qb::kIQ3NLValues))
+                        : _mm_cvtsi32_si128(int(qb::load_u32(reinterpret_cast<const uint8_t*>(qb::kIQ2NLValues))));
+  return _mm256_set_m128i(t, t);
 }
 
-// IQ2_K / IQ3_K: a codebook per 16-group (bit s of extra).
+// IQ2_K / IQ3_K: the 16 group scales as int16 (qb::iq2k_scale / qb::iq3k_scale).
 template <bool IQ3>
-inline void iq23_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
-  constexpr int kBytes = IQ3 ? qb::kIQ3_KBytes : qb::kIQ2_KBytes, kQs = IQ3 ? 14 : 12;
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256) {
-    const float d = f16_at(w);
-    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
-    for (int s = 0; s < 16; ++s) s16[16 * sb + s] = int16_t(IQ3 ? qb::iq3k_scale(w, s) : qb::iq2k_scale(w, s));
-    for (int ib = 0; ib < 8; ++ib) {
-      const __m256i tbl = _mm256_set_m128i(iq23_table<IQ3>(qb::extra_bit(w + 2, 2 * ib + 1)),
-                                           iq23_table<IQ3>(qb::extra_bit(w + 2, 2 * ib)));
-      store32(q + 32 * ib, _mm256_shuffle_epi8(tbl, iq23_indices(w + kQs, IQ3 ? w + 78 : nullptr, ib)));
-    }
+inline __m256i iq23k_scales16(const uint8_t* w) {
+  if constexpr (IQ3) {
+    const __m256i m = _mm256_add_epi16(_mm256_slli_epi16(_mm256_cvtepu8_epi16(nibbles16_interleaved(w + 6)), 1),
+                                       _mm256_set1_epi16(1));
+    const __m256i bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384,
+                                          short(0x8000));
+    const __m256i neg = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16(short(qb::load_u16(w + 4))), bit), bit);
+    return _mm256_sub_epi16(_mm256_xor_si256(m, neg), neg);
+  } else {
+    return _mm256_sub_epi16(_mm256_cvtepu8_epi16(nibbles16_interleaved(w + 4)), _mm256_set1_epi16(8));
   }
 }
 
-// IQ2_KS / IQ3_KS: fp16 row scale, a codebook per 32-block.
+// IQ2_K / IQ3_K: base codebook + 5 / + 4 where the group's extra bit is set.
+template <bool IQ3>
+inline void iq23_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  constexpr int kBytes = IQ3 ? qb::kIQ3_KBytes : qb::kIQ2_KBytes, kQs = IQ3 ? 14 : 12;
+  const __m256i tbl = iq23_table<IQ3>();
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256) {
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), iq23k_scales16<IQ3>(w));
+    const __m256i es = extra_shifts(w + 2, IQ3 ? 4 : 5);
+    for (int ib = 0; ib < 8; ++ib)
+      store32(q + 32 * ib, _mm256_add_epi8(_mm256_shuffle_epi8(tbl, iq23_indices(w + kQs, IQ3 ? w + 78 : nullptr, ib)),
+                                           group_shifts(es, 2 * ib, 2 * ib + 1)));
+  }
+}
+
+// Eight fields of the 32 bits v as int32 lanes: field ib = (v >> shift[ib]) & mask.
+inline __m256i fields8(uint32_t v, __m256i shifts, int mask) {
+  return _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int(v)), shifts), _mm256_set1_epi32(mask));
+}
+// Nibble shifts of the 32-block scales: nibble ib % 2 of byte ib / 2 (kIb2),
+// or nibble ib / 4 of byte ib % 4.
+inline __m256i nibble_shifts_ib2() { return _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28); }
+inline __m256i nibble_shifts_ib4() { return _mm256_setr_epi32(0, 8, 16, 24, 4, 12, 20, 28); }
+
+// IQ2_KS / IQ3_KS: the eight 32-block scales (qb::iq2ks_scale / qb::iq3ks_scale).
+template <bool IQ3>
+inline __m256i iq23ks_scales8(const uint8_t* w) {
+  const uint32_t extra = qb::load_u16(w), sc = qb::load_u32(w + 2);
+  const __m256i lo = fields8(sc, IQ3 ? nibble_shifts_ib4() : nibble_shifts_ib2(), 15);
+  const __m256i hi = fields8(IQ3 ? extra : extra >> 8, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), 1);
+  return _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(16));
+}
+
+// IQ2_KS / IQ3_KS: fp16 row scale, a codebook per 32-block (bit ib / 8 + ib of extra).
 template <bool IQ3>
 inline void iq23_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   constexpr int kBytes = IQ3 ? qb::kIQ3_KSBytes : qb::kIQ2_KSBytes;
-  const float D = f16_at(w);
+  const __m256 D = _mm256_set1_ps(f16_at(w));
+  const __m256i tbl = iq23_table<IQ3>();
   w += qb::kF16RowMeta;
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256)
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256) {
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_mul_ps(D, _mm256_cvtepi32_ps(iq23ks_scales8<IQ3>(w))));
+    const __m256i es = extra_shifts(w, IQ3 ? 4 : 5);
     for (int ib = 0; ib < 8; ++ib) {
-      dw[8 * sb + ib] = D * float(IQ3 ? qb::iq3ks_scale(w, ib) : qb::iq2ks_scale(w, ib));
-      const __m128i t = iq23_table<IQ3>(qb::extra_bit(w, IQ3 ? 8 + ib : ib));
-      store32(q + 32 * ib, _mm256_shuffle_epi8(_mm256_set_m128i(t, t), iq23_indices(w + 6, IQ3 ? w + 70 : nullptr, ib)));
+      const int g = IQ3 ? 8 + ib : ib;
+      store32(q + 32 * ib, _mm256_add_epi8(_mm256_shuffle_epi8(tbl, iq23_indices(w + 6, IQ3 ? w + 70 : nullptr, ib)),
+                                           group_shifts(es, g, g)));
     }
+  }
 }
 
 // IQ4_KSS: the eight words of a 32-block decoded at once (qb::iq4kss_unpack),
 // the scale byte gathered from their low bits.
 inline void iq4_kss(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
   const __m128i keep = _mm_set1_epi16(short(0xfffe)), m4 = _mm_set1_epi8(15);
+  const __m128i even_bytes = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
   float D;
   std::memcpy(&D, w, 4);
   w += qb::kF32RowMeta;
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSSBytes, q += 256)
     for (int ib = 0; ib < 8; ++ib) {
-      const uint8_t* b = w + 16 * ib;
-      int sc = 0;
-      for (int k = 0; k < 8; ++k) sc |= (b[2 * k] & 1) << k;
-      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(uint8_t(sc)));
-      const __m128i a = _mm_and_si128(load128(b), keep);
+      const __m128i b = load128(w + 16 * ib);
+      // bit 0 of each word's low byte to bit 7, those bytes first, their top bits
+      const __m128i low_bits = _mm_shuffle_epi8(_mm_slli_epi16(b, 7), even_bytes);
+      const uint8_t sc = uint8_t(_mm_movemask_epi8(low_bits));
+      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(sc));
+      const __m128i a = _mm_and_si128(b, keep);
       const __m128i v = _mm_xor_si128(a, _mm_srli_epi16(a, 1));
-      const __m128i cb = load128(qb::iq4ks_codebook(uint8_t(sc)));
+      const __m128i cb = load128(qb::iq4ks_codebook(sc));
       const __m256i n = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
       store32(q + 32 * ib, _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), n));
     }
@@ -413,12 +532,16 @@ inline void iq2_kl(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, 
   const __m128i lo[2] = {_mm_unpacklo_epi64(c[0], c[1]), _mm_unpacklo_epi64(c[2], c[3])};
   const __m128i hi[2] = {_mm_unpackhi_epi64(c[0], c[1]), _mm_unpackhi_epi64(c[2], c[3])};
   const __m128i m15 = _mm_set1_epi8(15), one = _mm_set1_epi8(1);
-  const float D = f16_at(w);
+  const __m256 D = _mm256_set1_ps(f16_at(w));
   w += qb::kF16RowMeta;
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ2_KLBytes, q += 256) {
+    // the eight scales (qb::iq2kl_scale): nibble ib / 4 of byte ib % 4, two high bits at 2 * ib
+    const __m256i sc = _mm256_or_si256(
+        fields8(qb::load_u32(w + 2), nibble_shifts_ib4(), 15),
+        _mm256_slli_epi32(fields8(qb::load_u16(w), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14), 3), 4));
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_mul_ps(D, _mm256_cvtepi32_ps(_mm256_sub_epi32(sc, _mm256_set1_epi32(32)))));
     const __m128i qh = load128(w + 70);
     for (int ib = 0; ib < 8; ++ib) {
-      dw[8 * sb + ib] = D * float(qb::iq2kl_scale(w, ib));
       const __m128i v = load128(w + 6 + 16 * (ib / 2));
       const __m128i n = _mm_and_si128(ib % 2 ? _mm_srli_epi16(v, 4) : v, m15);
       const __m128i sel = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(qh, ib), one), 7);  // index bit 4
