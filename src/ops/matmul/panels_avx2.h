@@ -436,9 +436,8 @@ __attribute__((always_inline)) inline void chunk_from_unpacked(const unpack::Row
 
 // Straight from the file's blocks, for the most common types.
 template <GgmlType T>
-constexpr bool kDirect = T == GgmlType::Q4_0 || T == GgmlType::Q8_0 || T == GgmlType::Q4_K ||
-                         T == GgmlType::Q5_K || T == GgmlType::Q6_K || T == GgmlType::IQ4_XS ||
-                         T == GgmlType::IQ4_KS;
+constexpr bool kDirect = fast::kBlock32<T> || T == GgmlType::Q4_K || T == GgmlType::Q5_K || T == GgmlType::Q6_K ||
+                         T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS;
 
 inline __m256 f16x8(const uint8_t* p, int stride) {  // 8 fp16 values `stride` bytes apart
   const __m128i h = _mm_setr_epi16(short(qb::load_u16(p)), short(qb::load_u16(p + stride)),
@@ -450,14 +449,12 @@ inline __m256 f16x8(const uint8_t* p, int stride) {  // 8 fp16 values `stride` b
 
 template <GgmlType T>
 __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int64_t c, ChunkRegs& R) {
-  if constexpr (T == GgmlType::Q8_0) {
-    const uint8_t* p = row + size_t(c) * 8 * qb::kQ8_0Bytes;
-    for (int bb = 0; bb < 8; ++bb) R.q[bb] = load256(p + qb::kQ8_0Bytes * bb + 2);
-    R.dw = f16x8(p, qb::kQ8_0Bytes);
-  } else if constexpr (T == GgmlType::Q4_0) {
-    const uint8_t* p = row + size_t(c) * 8 * qb::kQ4_0Bytes;
-    for (int bb = 0; bb < 8; ++bb) R.q[bb] = fast::nibbles(p + qb::kQ4_0Bytes * bb + 2);  // q + 8
-    R.dw = f16x8(p, qb::kQ4_0Bytes);
+  if constexpr (fast::kBlock32<T>) {
+    constexpr int kBytes = fast::kBlock32Bytes<T>;
+    const uint8_t* p = row + size_t(c) * 8 * kBytes;
+    for (int bb = 0; bb < 8; ++bb) R.q[bb] = fast::block32_quants<T>(p + kBytes * bb);
+    R.dw = f16x8(p, kBytes);
+    if constexpr (Spec<T>::kMins) R.mlo = f16x8(p + 2, kBytes);
   } else if constexpr (T == GgmlType::Q4_K || T == GgmlType::Q5_K) {
     constexpr bool Q5 = T == GgmlType::Q5_K;
     constexpr int kBytes = Q5 ? 176 : 144, kQs = Q5 ? 48 : 16;

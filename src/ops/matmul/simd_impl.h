@@ -150,31 +150,52 @@ inline __m256i iq4_table() {
   return _mm256_set_m128i(t, t);
 }
 
+// The 32-element block types: block bytes, and the quants of one block as
+// the kernels store them (q + the type's offset: Q4_0 8, Q5_0 16, Q6_0 32;
+// Q4_1 / Q5_1 unsigned; Q8_0 and IQ4_NL signed values).
 template <GgmlType T>
-void legacy(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float* mw16) {
-  constexpr int kBytes = T == GgmlType::Q4_0 ? 18 : T == GgmlType::Q4_1 ? 20 : T == GgmlType::Q5_0 ? 22
-                       : T == GgmlType::Q5_1 ? 24 : 18;
-  const __m256i tbl = iq4_table();
+constexpr bool kBlock32 = T == GgmlType::Q4_0 || T == GgmlType::Q4_1 || T == GgmlType::Q5_0 ||
+                          T == GgmlType::Q5_1 || T == GgmlType::Q8_0 || T == GgmlType::IQ4_NL || T == GgmlType::Q6_0;
+template <GgmlType T>
+constexpr int kBlock32Bytes = T == GgmlType::Q4_0 ? qb::kQ4_0Bytes : T == GgmlType::Q4_1 ? qb::kQ4_1Bytes
+                            : T == GgmlType::Q5_0 ? qb::kQ5_0Bytes : T == GgmlType::Q5_1 ? qb::kQ5_1Bytes
+                            : T == GgmlType::Q8_0 ? qb::kQ8_0Bytes : T == GgmlType::IQ4_NL ? qb::kIQ4_NLBytes
+                            : qb::kQ6_0Bytes;
+template <GgmlType T>
+constexpr int kBlock32Offset = T == GgmlType::Q4_0 ? 8 : T == GgmlType::Q5_0 ? 16 : T == GgmlType::Q6_0 ? 32 : 0;
+
+template <GgmlType T>
+inline __m256i block32_quants(const uint8_t* w) {
+  if constexpr (T == GgmlType::Q4_0 || T == GgmlType::Q4_1) {
+    return nibbles(w + (T == GgmlType::Q4_0 ? 2 : 4));
+  } else if constexpr (T == GgmlType::Q5_0 || T == GgmlType::Q5_1) {
+    constexpr int kQh = T == GgmlType::Q5_0 ? 2 : 4;
+    return _mm256_or_si256(nibbles(w + kQh + 4), high_bits(qb::load_u32(w + kQh)));
+  } else if constexpr (T == GgmlType::Q8_0) {
+    return load256(w + 2);
+  } else if constexpr (T == GgmlType::IQ4_NL) {
+    return _mm256_shuffle_epi8(iq4_table(), nibbles(w + 2));
+  } else {
+    // Q6_0: the legacy nibbles, plus two high bits per element from the 8 qh
+    // bytes: element i takes bits 4*((i/8) % 2) + 2*(i/16) of qh[i % 8], i.e.
+    // one shift per 8 lanes.
+    uint64_t qh;
+    std::memcpy(&qh, w + 2, 8);
+    const __m256i hb = _mm256_and_si256(
+        _mm256_srlv_epi32(_mm256_set1_epi64x(int64_t(qh)), _mm256_setr_epi32(0, 0, 4, 4, 2, 2, 6, 6)),
+        _mm256_set1_epi8(3));
+    return _mm256_or_si256(nibbles(w + 10), _mm256_slli_epi16(hb, 4));
+  }
+}
+
+template <GgmlType T>
+void block32(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float* mw16) {
+  constexpr int kBytes = kBlock32Bytes<T>;
+  const __m256i off = _mm256_set1_epi8(char(kBlock32Offset<T>));
   for (int64_t b = 0; b < K / 32; ++b, w += kBytes) {
     dw[b] = f16_at(w);
-    __m256i v;
-    if constexpr (T == GgmlType::Q4_0) {
-      v = _mm256_sub_epi8(nibbles(w + 2), _mm256_set1_epi8(8));
-    } else if constexpr (T == GgmlType::Q4_1) {
-      v = nibbles(w + 4);
-    } else if constexpr (T == GgmlType::Q5_0) {
-      uint32_t qh;
-      std::memcpy(&qh, w + 2, 4);
-      v = _mm256_sub_epi8(_mm256_or_si256(nibbles(w + 6), high_bits(qh)), _mm256_set1_epi8(16));
-    } else if constexpr (T == GgmlType::Q5_1) {
-      uint32_t qh;
-      std::memcpy(&qh, w + 4, 4);
-      v = _mm256_or_si256(nibbles(w + 8), high_bits(qh));
-    } else {  // IQ4_NL
-      v = _mm256_shuffle_epi8(tbl, nibbles(w + 2));
-    }
     if constexpr (T == GgmlType::Q4_1 || T == GgmlType::Q5_1) mw16[2 * b] = mw16[2 * b + 1] = f16_at(w + 2);
-    store32(q + 32 * b, v);
+    store32(q + 32 * b, _mm256_sub_epi8(block32_quants<T>(w), off));
   }
 }
 
@@ -328,21 +349,6 @@ inline void iq4_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s1
     for (int ib = 0; ib < 8; ++ib)
       store32(q + 32 * ib, _mm256_add_epi8(_mm256_shuffle_epi8(tbl, nibbles(w + 16 + 16 * ib)),
                                            group_shifts(es, 2 * ib, 2 * ib + 1)));
-  }
-}
-
-// Q6_0: the legacy nibbles, plus two high bits per element from the 8 qh
-// bytes: element i takes bits 4*((i/8) % 2) + 2*(i/16) of qh[i % 8], i.e. one
-// shift per 8 lanes.
-inline void q6_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  const __m256i shifts = _mm256_setr_epi32(0, 0, 4, 4, 2, 2, 6, 6);
-  const __m256i m3 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
-  for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ6_0Bytes) {
-    dw[b] = f16_at(w);
-    uint64_t qh;
-    std::memcpy(&qh, w + 2, 8);
-    const __m256i hb = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi64x(int64_t(qh)), shifts), m3);
-    store32(q + 32 * b, _mm256_sub_epi8(_mm256_or_si256(nibbles(w + 10), _mm256_slli_epi16(hb, 4)), m32));
   }
 }
 
@@ -552,13 +558,6 @@ inline void iq2_kl(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, 
   }
 }
 
-inline void q8_0(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  for (int64_t b = 0; b < K / 32; ++b, w += qb::kQ8_0Bytes) {
-    dw[b] = f16_at(w);
-    store32(q + 32 * b, load256(w + 2));
-  }
-}
-
 // Q4_K / Q5_K: composite scales as the scalar unpacker makes them (dw = d*sc,
 // mw16 = -(dmin*m) for both 16-halves), quants from q45_quants.
 template <bool Q5>
@@ -602,23 +601,18 @@ inline void q6_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16
 // The unpacker of type T for this ISA.
 template <GgmlType T>
 constexpr unpack::Fn fast_unpack() {
-  if constexpr (T == GgmlType::Q4_0 || T == GgmlType::Q4_1 || T == GgmlType::Q5_0 || T == GgmlType::Q5_1 ||
-                T == GgmlType::IQ4_NL)
-    return fast::legacy<T>;
+  if constexpr (fast::kBlock32<T>)
+    return fast::block32<T>;
   else if constexpr (T == GgmlType::IQ4_XS)
     return fast::iq4_xs;
   else if constexpr (T == GgmlType::Q2_K)
     return fast::q2_k;
   else if constexpr (T == GgmlType::Q3_K)
     return fast::q3_k;
-  else if constexpr (T == GgmlType::Q8_0)
-    return fast::q8_0;
   else if constexpr (T == GgmlType::IQ4_KS)
     return fast::iq4_ks;
   else if constexpr (T == GgmlType::IQ4_K)
     return fast::iq4_k;
-  else if constexpr (T == GgmlType::Q6_0)
-    return fast::q6_0;
   else if constexpr (T == GgmlType::IQ5_K)
     return fast::iq5_k;
   else if constexpr (T == GgmlType::IQ5_KS)
