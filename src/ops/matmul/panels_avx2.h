@@ -434,10 +434,12 @@ __attribute__((always_inline)) inline void chunk_from_unpacked(const unpack::Row
   if constexpr (S::kS16) std::memcpy(R.s16, U.s16 + 16 * c, sizeof R.s16);
 }
 
-// Straight from the file's blocks, for the most common types.
+// Straight from the file's blocks, for every type with a register decoder
+// (IQ6_K measured slower in place than unpacked first: its four codebook
+// tables and the chunk's registers do not fit the 16 vector registers.)
 template <GgmlType T>
-constexpr bool kDirect = fast::kBlock32<T> || T == GgmlType::Q4_K || T == GgmlType::Q5_K || T == GgmlType::Q6_K ||
-                         T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS;
+constexpr bool kDirect = fast::kBlock32<T> || (fast::kSuperBlock<T> && T != GgmlType::IQ6_K) || T == GgmlType::Q4_K ||
+                         T == GgmlType::Q5_K || T == GgmlType::Q6_K || T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS;
 
 inline __m256 f16x8(const uint8_t* p, int stride) {  // 8 fp16 values `stride` bytes apart
   const __m128i h = _mm_setr_epi16(short(qb::load_u16(p)), short(qb::load_u16(p + stride)),
@@ -455,6 +457,13 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     for (int bb = 0; bb < 8; ++bb) R.q[bb] = fast::block32_quants<T>(p + kBytes * bb);
     R.dw = f16x8(p, kBytes);
     if constexpr (Spec<T>::kMins) R.mlo = f16x8(p + 2, kBytes);
+  } else if constexpr (fast::kSuperBlock<T>) {
+    static_assert(Spec<T>::kOff == fast::kSuperBlockOffset<T>);
+    fast::SuperBlock B;
+    fast::super_block<T>(row, c, B);
+    for (int ib = 0; ib < 8; ++ib) R.q[ib] = B.q[ib];
+    R.dw = B.dw;
+    if constexpr (Spec<T>::kS16) _mm256_store_si256(reinterpret_cast<__m256i*>(R.s16), B.s16);
   } else if constexpr (T == GgmlType::Q4_K || T == GgmlType::Q5_K) {
     constexpr bool Q5 = T == GgmlType::Q5_K;
     constexpr int kBytes = Q5 ? 176 : 144, kQs = Q5 ? 48 : 16;

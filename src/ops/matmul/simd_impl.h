@@ -254,24 +254,6 @@ inline __m256i q3k_scales16(const uint8_t* p) {
                           _mm256_set1_epi16(32));
 }
 
-inline void q3_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
-  const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kQ3_KBytes, q += 256) {
-    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w + 108)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), q3k_scales16(w + 96));
-    const __m256i hm = load256(w);
-    for (int h = 0; h < 2; ++h) {
-      const __m256i v = load256(w + 32 + 32 * h);
-      for (int c = 0; c < 4; ++c) {
-        const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(v, 2 * c), m3);
-        const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + c), one);
-        // value = lo - 4 when the high bit is clear, lo when it is set
-        store32(q + 128 * h + 32 * c, _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hb, 2)), four));
-      }
-    }
-  }
-}
-
 // The eight 32-block scales of IQ4_KS-style scale bytes (qb::iq4ks_scale) times D.
 inline __m256 iq4ks_dw8(float D, const uint8_t* sc8) {
   const __m256i sc = _mm256_sub_epi32(
@@ -338,20 +320,6 @@ inline __m256i table16(const int8_t* v) {  // 16 bytes in both lanes
   return _mm256_set_m128i(t, t);
 }
 
-// IQ4_K: the low nibbles of a 32-block are its first 16-group, the high
-// nibbles its second; base codebook + 4 where the group's extra bit is set.
-inline void iq4_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
-  const __m256i tbl = table16(qb::kIQ4KValues);
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KBytes, q += 256) {
-    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), iq4k_scales16(w));
-    const __m256i es = extra_shifts(w + 2, 4);
-    for (int ib = 0; ib < 8; ++ib)
-      store32(q + 32 * ib, _mm256_add_epi8(_mm256_shuffle_epi8(tbl, nibbles(w + 16 + 16 * ib)),
-                                           group_shifts(es, 2 * ib, 2 * ib + 1)));
-  }
-}
-
 // Byte k of the result: bit `bit` of byte k of v, as 0 or 1.
 inline __m256i bit_of_bytes(__m256i v, int bit) {
   return _mm256_and_si256(_mm256_srli_epi16(v, bit), _mm256_set1_epi8(1));
@@ -368,59 +336,6 @@ inline __m256i iq5_indices(const uint8_t* qs, __m256i qh, int ib) {
   const __m256i v = load256(qs + 32 * (ib / 2));
   const __m256i n = _mm256_and_si256(ib % 2 ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(15));
   return _mm256_or_si256(n, _mm256_slli_epi16(bit_of_bytes(qh, ib), 4));
-}
-
-inline void iq5_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
-  const __m256i lo = table16(qb::kIQ5NLValues), hi = table16(qb::kIQ5NLValues + 16);
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ5_KBytes, q += 256) {
-    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), iq4k_scales16(w));
-    const __m256i es = extra_shifts(w + 2, 2);
-    const __m256i qh = load256(w + 144);
-    for (int ib = 0; ib < 8; ++ib)
-      store32(q + 32 * ib,
-              _mm256_add_epi8(lookup32(lo, hi, iq5_indices(w + 16, qh, ib)), group_shifts(es, 2 * ib, 2 * ib + 1)));
-  }
-}
-
-inline void iq5_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  float D;
-  std::memcpy(&D, w, 4);
-  w += qb::kF32RowMeta;
-  const __m256i lo = table16(qb::kIQ5NLValues), hi = table16(qb::kIQ5NLValues + 16), one = _mm256_set1_epi8(1);
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ5_KSBytes, q += 256) {
-    _mm256_storeu_ps(dw + 8 * sb, iq4ks_dw8(D, w));
-    const __m256i qh = load256(w + 136);
-    for (int ib = 0; ib < 8; ++ib) {
-      const __m256i shift = _mm256_slli_epi16(_mm256_and_si256(_mm256_set1_epi8(char(w[ib])), one), 1);  // +2
-      store32(q + 32 * ib, _mm256_add_epi8(lookup32(lo, hi, iq5_indices(w + 8, qh, ib)), shift));
-    }
-  }
-}
-
-// IQ6_K: 6-bit indices (qb::iq6_index) into the int8 codebook: four 16-entry
-// lookups chosen by index bits 4 and 5, + 1 where the group's extra bit is set.
-inline void iq6_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
-  const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3);
-  __m256i t[4];
-  for (int k = 0; k < 4; ++k) t[k] = table16(qb::kIQ6NLValues + 16 * k);
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ6_KBytes, q += 256) {
-    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb),
-                        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 4))));
-    const __m256i es = extra_shifts(w + 2, 1);
-    for (int ib = 0; ib < 8; ++ib) {
-      const __m256i v = load256(w + 20 + 32 * (ib / 2));
-      const __m256i n = _mm256_and_si256(ib % 2 ? _mm256_srli_epi16(v, 4) : v, m15);
-      const __m256i h = _mm256_and_si256(
-          _mm256_srli_epi16(load256(w + 148 + 32 * (ib / 4)), 4 * ((ib / 2) % 2) + 2 * (ib % 2)), m3);
-      __m256i r[4];
-      for (int k = 0; k < 4; ++k) r[k] = _mm256_shuffle_epi8(t[k], n);
-      const __m256i sel4 = _mm256_slli_epi16(h, 7), sel5 = _mm256_slli_epi16(h, 6);  // bit 0 / bit 1 of h to bit 7
-      const __m256i r01 = _mm256_blendv_epi8(r[0], r[1], sel4), r23 = _mm256_blendv_epi8(r[2], r[3], sel4);
-      store32(q + 32 * ib, _mm256_add_epi8(_mm256_blendv_epi8(r01, r23, sel5), group_shifts(es, 2 * ib, 2 * ib + 1)));
-    }
-  }
 }
 
 // IQ2_K / IQ2_KS / IQ3_K / IQ3_KS: the indices of 32-block ib (qb::iq2_index,
@@ -454,21 +369,6 @@ inline __m256i iq23k_scales16(const uint8_t* w) {
   }
 }
 
-// IQ2_K / IQ3_K: base codebook + 5 / + 4 where the group's extra bit is set.
-template <bool IQ3>
-inline void iq23_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
-  constexpr int kBytes = IQ3 ? qb::kIQ3_KBytes : qb::kIQ2_KBytes, kQs = IQ3 ? 14 : 12;
-  const __m256i tbl = iq23_table<IQ3>();
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256) {
-    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), iq23k_scales16<IQ3>(w));
-    const __m256i es = extra_shifts(w + 2, IQ3 ? 4 : 5);
-    for (int ib = 0; ib < 8; ++ib)
-      store32(q + 32 * ib, _mm256_add_epi8(_mm256_shuffle_epi8(tbl, iq23_indices(w + kQs, IQ3 ? w + 78 : nullptr, ib)),
-                                           group_shifts(es, 2 * ib, 2 * ib + 1)));
-  }
-}
-
 // Eight fields of the 32 bits v as int32 lanes: field ib = (v >> shift[ib]) & mask.
 inline __m256i fields8(uint32_t v, __m256i shifts, int mask) {
   return _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int(v)), shifts), _mm256_set1_epi32(mask));
@@ -487,65 +387,152 @@ inline __m256i iq23ks_scales8(const uint8_t* w) {
   return _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(16));
 }
 
-// IQ2_KS / IQ3_KS: fp16 row scale, a codebook per 32-block (bit ib / 8 + ib of extra).
-template <bool IQ3>
-inline void iq23_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  constexpr int kBytes = IQ3 ? qb::kIQ3_KSBytes : qb::kIQ2_KSBytes;
-  const __m256 D = _mm256_set1_ps(f16_at(w));
-  const __m256i tbl = iq23_table<IQ3>();
-  w += qb::kF16RowMeta;
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256) {
-    _mm256_storeu_ps(dw + 8 * sb, _mm256_mul_ps(D, _mm256_cvtepi32_ps(iq23ks_scales8<IQ3>(w))));
-    const __m256i es = extra_shifts(w, IQ3 ? 4 : 5);
-    for (int ib = 0; ib < 8; ++ib) {
-      const int g = IQ3 ? 8 + ib : ib;
-      store32(q + 32 * ib, _mm256_add_epi8(_mm256_shuffle_epi8(tbl, iq23_indices(w + 6, IQ3 ? w + 70 : nullptr, ib)),
-                                           group_shifts(es, g, g)));
-    }
-  }
+// --- super-blocks in registers -------------------------------------------------
+// One 256-element super-block of a row, decoded into registers: what the
+// in-place decode multiplies directly and what the unpackers store. The
+// quants are in the kernels' stored form (q + kSuperBlockOffset: Q3_K's are
+// 0..7), dw is the scale of each 32-block (lane = block) and s16 the 16-group
+// multipliers of the types that have them.
+struct SuperBlock {
+  __m256i q[8];
+  __m256 dw;
+  __m256i s16;
+};
+
+template <GgmlType T>
+constexpr bool kSuperBlock = T == GgmlType::Q3_K || T == GgmlType::IQ4_K || T == GgmlType::IQ5_K ||
+                             T == GgmlType::IQ6_K || T == GgmlType::IQ2_K || T == GgmlType::IQ3_K ||
+                             T == GgmlType::IQ2_KS || T == GgmlType::IQ3_KS || T == GgmlType::IQ5_KS ||
+                             T == GgmlType::IQ4_KSS || T == GgmlType::IQ2_KL;
+template <GgmlType T>
+constexpr int kSuperBlockOffset = T == GgmlType::Q3_K ? 4 : 0;
+
+// The row-scaled types keep an f32 (IQ5_KS, IQ4_KSS) or fp16 (IQ2_KS, IQ3_KS,
+// IQ2_KL) row scale in front of the super-blocks.
+inline float f32_at(const uint8_t* p) {
+  float f;
+  std::memcpy(&f, p, 4);
+  return f;
 }
 
-// IQ4_KSS: the eight words of a 32-block decoded at once (qb::iq4kss_unpack),
-// the scale byte gathered from their low bits.
-inline void iq4_kss(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  const __m128i keep = _mm_set1_epi16(short(0xfffe)), m4 = _mm_set1_epi8(15);
-  const __m128i even_bytes = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
-  float D;
-  std::memcpy(&D, w, 4);
-  w += qb::kF32RowMeta;
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSSBytes, q += 256)
+template <GgmlType T>
+__attribute__((always_inline)) inline void super_block(const uint8_t* row, int64_t sb, SuperBlock& B) {
+  if constexpr (T == GgmlType::Q3_K) {
+    // value = lo - 4 when the high bit is clear, lo when it is set: stored lo | hb << 2
+    const uint8_t* w = row + size_t(sb) * qb::kQ3_KBytes;
+    const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+    B.dw = _mm256_set1_ps(f16_at(w + 108));
+    B.s16 = q3k_scales16(w + 96);
+    const __m256i hm = load256(w);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = load256(w + 32 + 32 * h);
+      for (int c = 0; c < 4; ++c) {
+        const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(v, 2 * c), m3);
+        const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + c), one);
+        B.q[4 * h + c] = _mm256_or_si256(lo, _mm256_slli_epi16(hb, 2));
+      }
+    }
+  } else if constexpr (T == GgmlType::IQ4_K) {
+    // the low nibbles of a 32-block are its first 16-group, the high nibbles
+    // its second; base codebook + 4 where the group's extra bit is set
+    const uint8_t* w = row + size_t(sb) * qb::kIQ4_KBytes;
+    const __m256i tbl = table16(qb::kIQ4KValues), es = extra_shifts(w + 2, 4);
+    B.dw = _mm256_set1_ps(f16_at(w));
+    B.s16 = iq4k_scales16(w);
+    for (int ib = 0; ib < 8; ++ib)
+      B.q[ib] = _mm256_add_epi8(_mm256_shuffle_epi8(tbl, nibbles(w + 16 + 16 * ib)), group_shifts(es, 2 * ib, 2 * ib + 1));
+  } else if constexpr (T == GgmlType::IQ5_K) {
+    const uint8_t* w = row + size_t(sb) * qb::kIQ5_KBytes;
+    const __m256i lo = table16(qb::kIQ5NLValues), hi = table16(qb::kIQ5NLValues + 16), es = extra_shifts(w + 2, 2);
+    const __m256i qh = load256(w + 144);
+    B.dw = _mm256_set1_ps(f16_at(w));
+    B.s16 = iq4k_scales16(w);
+    for (int ib = 0; ib < 8; ++ib)
+      B.q[ib] = _mm256_add_epi8(lookup32(lo, hi, iq5_indices(w + 16, qh, ib)), group_shifts(es, 2 * ib, 2 * ib + 1));
+  } else if constexpr (T == GgmlType::IQ6_K) {
+    // 6-bit indices (qb::iq6_index): four 16-entry lookups chosen by index
+    // bits 4 and 5, + 1 where the group's extra bit is set
+    const uint8_t* w = row + size_t(sb) * qb::kIQ6_KBytes;
+    const __m256i m15 = _mm256_set1_epi8(15), m3 = _mm256_set1_epi8(3), es = extra_shifts(w + 2, 1);
+    B.dw = _mm256_set1_ps(f16_at(w));
+    B.s16 = _mm256_cvtepi8_epi16(load128(w + 4));
+    for (int ib = 0; ib < 8; ++ib) {
+      const __m256i v = load256(w + 20 + 32 * (ib / 2));
+      const __m256i n = _mm256_and_si256(ib % 2 ? _mm256_srli_epi16(v, 4) : v, m15);
+      const __m256i h = _mm256_and_si256(
+          _mm256_srli_epi16(load256(w + 148 + 32 * (ib / 4)), 4 * ((ib / 2) % 2) + 2 * (ib % 2)), m3);
+      __m256i r[4];
+      for (int k = 0; k < 4; ++k) r[k] = _mm256_shuffle_epi8(table16(qb::kIQ6NLValues + 16 * k), n);
+      const __m256i sel4 = _mm256_slli_epi16(h, 7), sel5 = _mm256_slli_epi16(h, 6);  // bit 0 / bit 1 of h to bit 7
+      const __m256i r01 = _mm256_blendv_epi8(r[0], r[1], sel4), r23 = _mm256_blendv_epi8(r[2], r[3], sel4);
+      B.q[ib] = _mm256_add_epi8(_mm256_blendv_epi8(r01, r23, sel5), group_shifts(es, 2 * ib, 2 * ib + 1));
+    }
+  } else if constexpr (T == GgmlType::IQ2_K || T == GgmlType::IQ3_K) {
+    // base codebook + 5 (IQ2) / + 4 (IQ3) where the group's extra bit is set
+    constexpr bool IQ3 = T == GgmlType::IQ3_K;
+    constexpr int kBytes = IQ3 ? qb::kIQ3_KBytes : qb::kIQ2_KBytes, kQs = IQ3 ? 14 : 12;
+    const uint8_t* w = row + size_t(sb) * kBytes;
+    const __m256i tbl = iq23_table<IQ3>(), es = extra_shifts(w + 2, IQ3 ? 4 : 5);
+    B.dw = _mm256_set1_ps(f16_at(w));
+    B.s16 = iq23k_scales16<IQ3>(w);
+    for (int ib = 0; ib < 8; ++ib)
+      B.q[ib] = _mm256_add_epi8(_mm256_shuffle_epi8(tbl, iq23_indices(w + kQs, IQ3 ? w + 78 : nullptr, ib)),
+                                group_shifts(es, 2 * ib, 2 * ib + 1));
+  } else if constexpr (T == GgmlType::IQ2_KS || T == GgmlType::IQ3_KS) {
+    // fp16 row scale, a codebook per 32-block (bit ib / 8 + ib of extra)
+    constexpr bool IQ3 = T == GgmlType::IQ3_KS;
+    const uint8_t* w = row + qb::kF16RowMeta + size_t(sb) * (IQ3 ? qb::kIQ3_KSBytes : qb::kIQ2_KSBytes);
+    const __m256i tbl = iq23_table<IQ3>(), es = extra_shifts(w, IQ3 ? 4 : 5);
+    B.dw = _mm256_mul_ps(_mm256_set1_ps(f16_at(row)), _mm256_cvtepi32_ps(iq23ks_scales8<IQ3>(w)));
+    for (int ib = 0; ib < 8; ++ib) {
+      const int g = IQ3 ? 8 + ib : ib;
+      B.q[ib] = _mm256_add_epi8(_mm256_shuffle_epi8(tbl, iq23_indices(w + 6, IQ3 ? w + 70 : nullptr, ib)),
+                                group_shifts(es, g, g));
+    }
+  } else if constexpr (T == GgmlType::IQ5_KS) {
+    // f32 row scale; the codebook (+ 2) by the low bit of each 32-block's scale byte
+    const uint8_t* w = row + qb::kF32RowMeta + size_t(sb) * qb::kIQ5_KSBytes;
+    const __m256i lo = table16(qb::kIQ5NLValues), hi = table16(qb::kIQ5NLValues + 16), one = _mm256_set1_epi8(1);
+    const __m256i qh = load256(w + 136);
+    B.dw = iq4ks_dw8(f32_at(row), w);
+    for (int ib = 0; ib < 8; ++ib) {
+      const __m256i shift = _mm256_slli_epi16(_mm256_and_si256(_mm256_set1_epi8(char(w[ib])), one), 1);
+      B.q[ib] = _mm256_add_epi8(lookup32(lo, hi, iq5_indices(w + 8, qh, ib)), shift);
+    }
+  } else if constexpr (T == GgmlType::IQ4_KSS) {
+    // the eight words of a 32-block decoded at once (qb::iq4kss_unpack), the
+    // scale byte gathered from their low bits
+    const uint8_t* w = row + qb::kF32RowMeta + size_t(sb) * qb::kIQ4_KSSBytes;
+    const __m128i keep = _mm_set1_epi16(short(0xfffe)), m4 = _mm_set1_epi8(15);
+    const __m128i even_bytes = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    alignas(8) uint8_t sc[8];
     for (int ib = 0; ib < 8; ++ib) {
       const __m128i b = load128(w + 16 * ib);
       // bit 0 of each word's low byte to bit 7, those bytes first, their top bits
-      const __m128i low_bits = _mm_shuffle_epi8(_mm_slli_epi16(b, 7), even_bytes);
-      const uint8_t sc = uint8_t(_mm_movemask_epi8(low_bits));
-      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(sc));
+      sc[ib] = uint8_t(_mm_movemask_epi8(_mm_shuffle_epi8(_mm_slli_epi16(b, 7), even_bytes)));
       const __m128i a = _mm_and_si128(b, keep);
       const __m128i v = _mm_xor_si128(a, _mm_srli_epi16(a, 1));
-      const __m128i cb = load128(qb::iq4ks_codebook(sc));
+      const __m128i cb = load128(qb::iq4ks_codebook(sc[ib]));
       const __m256i n = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
-      store32(q + 32 * ib, _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), n));
+      B.q[ib] = _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), n);
     }
-}
-
-// IQ2_KL: the 16 pair indices of a 32-block (qb::iq2kl_index) look up the
-// pairs' low and high bytes (two 32-entry tables), then interleave them.
-inline void iq2_kl(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  // The pair table split: lo[0] / hi[0] the low / high bytes of pairs 0..15, lo[1] / hi[1] of 16..31.
-  const __m128i split = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
-  __m128i c[4];
-  for (int k = 0; k < 4; ++k) c[k] = _mm_shuffle_epi8(load128(qb::kIQ2KLPairs + 8 * k), split);
-  const __m128i lo[2] = {_mm_unpacklo_epi64(c[0], c[1]), _mm_unpacklo_epi64(c[2], c[3])};
-  const __m128i hi[2] = {_mm_unpackhi_epi64(c[0], c[1]), _mm_unpackhi_epi64(c[2], c[3])};
-  const __m128i m15 = _mm_set1_epi8(15), one = _mm_set1_epi8(1);
-  const __m256 D = _mm256_set1_ps(f16_at(w));
-  w += qb::kF16RowMeta;
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ2_KLBytes, q += 256) {
+    B.dw = iq4ks_dw8(f32_at(row), sc);
+  } else if constexpr (T == GgmlType::IQ2_KL) {
+    // the 16 pair indices of a 32-block (qb::iq2kl_index) look up the pairs'
+    // low and high bytes (two 32-entry tables), then interleave them
+    const uint8_t* w = row + qb::kF16RowMeta + size_t(sb) * qb::kIQ2_KLBytes;
+    const __m128i split = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    __m128i c[4];
+    for (int k = 0; k < 4; ++k) c[k] = _mm_shuffle_epi8(load128(qb::kIQ2KLPairs + 8 * k), split);
+    // lo[0] / hi[0] the low / high bytes of pairs 0..15, lo[1] / hi[1] of 16..31
+    const __m128i lo[2] = {_mm_unpacklo_epi64(c[0], c[1]), _mm_unpacklo_epi64(c[2], c[3])};
+    const __m128i hi[2] = {_mm_unpackhi_epi64(c[0], c[1]), _mm_unpackhi_epi64(c[2], c[3])};
+    const __m128i m15 = _mm_set1_epi8(15), one = _mm_set1_epi8(1);
     // the eight scales (qb::iq2kl_scale): nibble ib / 4 of byte ib % 4, two high bits at 2 * ib
     const __m256i sc = _mm256_or_si256(
         fields8(qb::load_u32(w + 2), nibble_shifts_ib4(), 15),
         _mm256_slli_epi32(fields8(qb::load_u16(w), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14), 3), 4));
-    _mm256_storeu_ps(dw + 8 * sb, _mm256_mul_ps(D, _mm256_cvtepi32_ps(_mm256_sub_epi32(sc, _mm256_set1_epi32(32)))));
+    B.dw = _mm256_mul_ps(_mm256_set1_ps(f16_at(row)), _mm256_cvtepi32_ps(_mm256_sub_epi32(sc, _mm256_set1_epi32(32))));
     const __m128i qh = load128(w + 70);
     for (int ib = 0; ib < 8; ++ib) {
       const __m128i v = load128(w + 6 + 16 * (ib / 2));
@@ -553,8 +540,22 @@ inline void iq2_kl(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, 
       const __m128i sel = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(qh, ib), one), 7);  // index bit 4
       const __m128i l = _mm_blendv_epi8(_mm_shuffle_epi8(lo[0], n), _mm_shuffle_epi8(lo[1], n), sel);
       const __m128i h = _mm_blendv_epi8(_mm_shuffle_epi8(hi[0], n), _mm_shuffle_epi8(hi[1], n), sel);
-      store32(q + 32 * ib, _mm256_set_m128i(_mm_unpackhi_epi8(l, h), _mm_unpacklo_epi8(l, h)));
+      B.q[ib] = _mm256_set_m128i(_mm_unpackhi_epi8(l, h), _mm_unpacklo_epi8(l, h));
     }
+  }
+}
+
+// The unpacker of a super-block type: its registers stored (q back to signed).
+template <GgmlType T>
+void super_blocks(const uint8_t* row, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  const __m256i off = _mm256_set1_epi8(char(kSuperBlockOffset<T>));
+  for (int64_t sb = 0; sb < K / 256; ++sb) {
+    SuperBlock B;
+    super_block<T>(row, sb, B);
+    for (int ib = 0; ib < 8; ++ib) store32(q + 256 * sb + 32 * ib, _mm256_sub_epi8(B.q[ib], off));
+    _mm256_storeu_ps(dw + 8 * sb, B.dw);
+    if constexpr (unpack::entry(T).traits.s16)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), B.s16);
   }
 }
 
@@ -607,26 +608,10 @@ constexpr unpack::Fn fast_unpack() {
     return fast::iq4_xs;
   else if constexpr (T == GgmlType::Q2_K)
     return fast::q2_k;
-  else if constexpr (T == GgmlType::Q3_K)
-    return fast::q3_k;
+  else if constexpr (fast::kSuperBlock<T>)
+    return fast::super_blocks<T>;
   else if constexpr (T == GgmlType::IQ4_KS)
     return fast::iq4_ks;
-  else if constexpr (T == GgmlType::IQ4_K)
-    return fast::iq4_k;
-  else if constexpr (T == GgmlType::IQ5_K)
-    return fast::iq5_k;
-  else if constexpr (T == GgmlType::IQ5_KS)
-    return fast::iq5_ks;
-  else if constexpr (T == GgmlType::IQ6_K)
-    return fast::iq6_k;
-  else if constexpr (T == GgmlType::IQ2_K || T == GgmlType::IQ3_K)
-    return fast::iq23_k<T == GgmlType::IQ3_K>;
-  else if constexpr (T == GgmlType::IQ2_KS || T == GgmlType::IQ3_KS)
-    return fast::iq23_ks<T == GgmlType::IQ3_KS>;
-  else if constexpr (T == GgmlType::IQ4_KSS)
-    return fast::iq4_kss;
-  else if constexpr (T == GgmlType::IQ2_KL)
-    return fast::iq2_kl;
   else if constexpr (T == GgmlType::Q4_K)
     return fast::q45_k<false>;
   else if constexpr (T == GgmlType::Q5_K)
