@@ -438,7 +438,8 @@ __attribute__((always_inline)) inline void chunk_from_unpacked(const unpack::Row
 // (IQ6_K measured slower in place than unpacked first: its four codebook
 // tables and the chunk's registers do not fit the 16 vector registers.)
 template <GgmlType T>
-constexpr bool kDirect = fast::kBlock32<T> || (fast::kSuperBlock<T> && T != GgmlType::IQ6_K) || T == GgmlType::Q4_K ||
+constexpr bool kDirect = fast::kBlock32<T> || (fast::kSuperBlock<T> && T != GgmlType::IQ6_K) || T == GgmlType::Q2_K ||
+                         T == GgmlType::Q4_K ||
                          T == GgmlType::Q5_K || T == GgmlType::Q6_K || T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS;
 
 inline __m256 f16x8(const uint8_t* p, int stride) {  // 8 fp16 values `stride` bytes apart
@@ -464,6 +465,23 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     for (int ib = 0; ib < 8; ++ib) R.q[ib] = B.q[ib];
     R.dw = B.dw;
     if constexpr (Spec<T>::kS16) _mm256_store_si256(reinterpret_cast<__m256i*>(R.s16), B.s16);
+  } else if constexpr (T == GgmlType::Q2_K) {
+    // scale (low nibble) and min (high nibble) of each 16-group; the mins of
+    // the first 16-groups of the blocks (even groups) and of the second ones
+    const uint8_t* w = row + size_t(c) * qb::kQ2_KBytes;
+    const __m128i sc = fast::load128(w), m4 = _mm_set1_epi8(15);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(R.s16), _mm256_cvtepu8_epi16(_mm_and_si128(sc, m4)));
+    const __m128i m = _mm_shuffle_epi8(_mm_and_si128(_mm_srli_epi16(sc, 4), m4),
+                                       _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+    const __m256 ndmin = _mm256_set1_ps(-f16_at(w + 82));
+    R.mlo = _mm256_mul_ps(ndmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(m)));
+    R.mhi = _mm256_mul_ps(ndmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(m, 8))));
+    R.dw = _mm256_set1_ps(f16_at(w + 80));
+    const __m256i m3 = _mm256_set1_epi8(3);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = load256(w + 16 + 32 * h);
+      for (int k = 0; k < 4; ++k) R.q[4 * h + k] = _mm256_and_si256(_mm256_srli_epi16(v, 2 * k), m3);
+    }
   } else if constexpr (T == GgmlType::Q4_K || T == GgmlType::Q5_K) {
     constexpr bool Q5 = T == GgmlType::Q5_K;
     constexpr int kBytes = Q5 ? 176 : 144, kQs = Q5 ? 48 : 16;
