@@ -115,6 +115,13 @@ void print_human(const GgufFile& f) {
   std::printf("%s: GGUF v%u, %llu bytes, alignment %llu, data offset %llu\n", f.path().c_str(), f.version(),
               (unsigned long long)f.file_size(), (unsigned long long)f.alignment(),
               (unsigned long long)f.data_offset());
+  if (f.shard_count() > 1) {
+    std::printf("split into %zu files, %llu bytes in all:\n", f.shard_count(),
+                (unsigned long long)f.total_file_size());
+    for (size_t i = 0; i < f.shard_count(); ++i)
+      std::printf("  %zu  %s: %llu bytes, %zu tensors\n", i + 1, f.shard(i).path().c_str(),
+                  (unsigned long long)f.shard(i).file_size(), f.shard_tensor_count(i));
+  }
 
   std::printf("\nmetadata (%zu keys):\n", f.metadata().size());
   size_t key_w = 20;

@@ -48,18 +48,25 @@ uint64_t fingerprint(const GgufFile& f) {
 // Reads one byte per page of the tensor data so the progress callback sees
 // real loading work; stops as soon as the callback says so.
 void touch_weights(const GgufFile& f, const deltallm_model_params& p, float from, float to) {
-  const uint64_t begin = f.data_offset(), end = f.file_size();
-  if (end <= begin) return;
+  uint64_t total = 0, done = 0;  // tensor data bytes of all the files of a split model
+  for (size_t i = 0; i < f.shard_count(); ++i)
+    total += f.shard(i).file_size() - std::min(f.shard(i).file_size(), f.shard(i).data_offset());
+  if (total == 0) return;
   const uint64_t step = 16ull << 20;  // call back every 16 MiB
   volatile uint8_t sink = 0;
-  for (uint64_t off = begin; off < end; off += step) {
-    const uint64_t stop = std::min(end, off + step);
-    uint8_t acc = 0;
-    for (uint64_t q = off; q < stop; q += 4096) acc ^= f.base()[q];
-    sink = sink ^ acc;
-    const float frac = from + (to - from) * float(double(stop - begin) / double(end - begin));
-    if (!p.progress_callback(frac, p.progress_user_data))
-      raise(DELTALLM_ERR_CANCELLED, "loading cancelled by the progress callback");
+  for (size_t i = 0; i < f.shard_count(); ++i) {
+    const GgufFile& s = f.shard(i);
+    const uint64_t begin = s.data_offset(), end = s.file_size();
+    for (uint64_t off = begin; off < end; off += step) {
+      const uint64_t stop = std::min(end, off + step);
+      uint8_t acc = 0;
+      for (uint64_t q = off; q < stop; q += 4096) acc ^= s.base()[q];
+      sink = sink ^ acc;
+      done += stop - off;
+      const float frac = from + (to - from) * float(double(done) / double(total));
+      if (!p.progress_callback(frac, p.progress_user_data))
+        raise(DELTALLM_ERR_CANCELLED, "loading cancelled by the progress callback");
+    }
   }
   (void)sink;
 }
@@ -211,7 +218,7 @@ deltallm_status deltallm_model_get_info(const deltallm_model* model, deltallm_mo
     v.description = m.description.c_str();
     v.vocab_only = !m.model;
     v.n_params = m.n_params;
-    v.file_size = m.file->file_size();
+    v.file_size = m.file->total_file_size();
     if (m.model) {
       const HParams& hp = m.model->hparams();
       v.n_vocab = m.n_vocab;

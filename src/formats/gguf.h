@@ -71,6 +71,7 @@ struct GgufTensorInfo {
   uint64_t nbytes = 0;  // bytes of the tensor data
   uint64_t info_offset = 0;  // file offset of this tensor info entry (for messages)
   int64_t mem_offset = -1;   // where copy_tensors_to_memory() put it; -1: read from the mapping
+  int shard = 0;             // the file of a split model that holds it (0: the first, opened one)
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   GgmlType ggml_type() const { return static_cast<GgmlType>(type); }
 };
@@ -78,7 +79,10 @@ struct GgufTensorInfo {
 class GgufFile {
  public:
   // Maps and validates the whole file; throws dllm::Error naming the file, the
-  // byte offset and the problem.
+  // byte offset and the problem. A model split into several files
+  // (NAME-00001-of-0000N.gguf, keys split.*; kernels.md §1.7) is opened from
+  // its first file: the others are found by name and validated too, and
+  // tensors() lists the tensors of all of them.
   static std::unique_ptr<GgufFile> open(const std::string& path);
   ~GgufFile();
   GgufFile(const GgufFile&) = delete;
@@ -106,9 +110,18 @@ class GgufFile {
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }  // file order
   const GgufTensorInfo* find_tensor(std::string_view name) const;          // nullptr if absent
   const uint8_t* tensor_data(const GgufTensorInfo& t) const {
-    return t.mem_offset >= 0 ? mem_ + t.mem_offset : base_ + data_offset_ + t.offset;
+    if (t.mem_offset >= 0) return mem_ + t.mem_offset;
+    const GgufFile& s = shard(size_t(t.shard));
+    return s.base_ + s.data_offset_ + t.offset;
   }
   const uint8_t* base() const { return base_; }
+
+  // The files of a split model (1 for an ordinary file); shard(0) is this one.
+  // Each shard's own metadata and tensors() are its own; this file's are the model's.
+  size_t shard_count() const { return 1 + shards_.size(); }
+  const GgufFile& shard(size_t i) const { return i == 0 ? *this : *shards_[i - 1]; }
+  uint64_t total_file_size() const;          // bytes of all the files
+  size_t shard_tensor_count(size_t i) const;  // tensors held by file i
 
   // Reads the data of the tensors `select` picks into anonymous memory backed
   // by transparent huge pages where the kernel offers them (gguf_memory.cpp):
@@ -124,6 +137,9 @@ class GgufFile {
  private:
   GgufFile() = default;
   friend class GgufParser;
+  static std::unique_ptr<GgufFile> open_one(const std::string& path);
+  void open_split_shards();  // gguf_split.cpp
+  void adopt_shard_tensors(GgufFile& s, int shard);
   std::string path_;
   int fd_ = -1;
   const uint8_t* base_ = nullptr;
@@ -137,6 +153,7 @@ class GgufFile {
   uint64_t data_offset_ = 0;
   std::vector<GgufKV> kv_;
   std::vector<GgufTensorInfo> tensors_;
+  std::vector<std::unique_ptr<GgufFile>> shards_;  // a split model's files after the first
   struct Index;
   std::unique_ptr<Index> index_;  // name -> position lookups
 };

@@ -109,13 +109,22 @@ nlohmann::ordered_json gguf_to_json(const GgufFile& f) {
     const char* type = type_traits(t.type)->name;  // the reader checked the id
     J ne = J::array();
     for (int d = 0; d < t.n_dims; ++d) ne.push_back(t.ne[d]);
-    tensors.push_back(J{{"name", utf8_sanitize(t.name)}, {"type", type}, {"ne", std::move(ne)},
-                        {"offset", t.offset}, {"bytes", t.nbytes}});
+    J entry = J{{"name", utf8_sanitize(t.name)}, {"type", type}, {"ne", std::move(ne)}, {"offset", t.offset},
+                {"bytes", t.nbytes}};
+    if (f.shard_count() > 1) entry["file"] = t.shard;  // index into "files"
+    tensors.push_back(std::move(entry));
     n_params += static_cast<uint64_t>(t.n_elements());
     if (!bytes_by_type.contains(type)) bytes_by_type[type] = uint64_t{0};
     bytes_by_type[type] = bytes_by_type[type].get<uint64_t>() + t.nbytes;
   }
   doc["tensors"] = std::move(tensors);
+  if (f.shard_count() > 1) {
+    J files = J::array();
+    for (size_t i = 0; i < f.shard_count(); ++i)
+      files.push_back(J{{"path", utf8_sanitize(f.shard(i).path())}, {"bytes", f.shard(i).file_size()},
+                        {"tensors", f.shard_tensor_count(i)}});
+    doc["files"] = std::move(files);
+  }
 
   J summary = J::object();
   const GgufValue* arch = f.find("general.architecture");

@@ -56,13 +56,14 @@ void GgufFile::copy_tensors_to_memory(const std::function<bool(const GgufTensorI
   uint64_t done = 0;
   for (const GgufTensorInfo& t : tensors_) {
     if (t.mem_offset < 0) continue;
-    const uint64_t file_off = data_offset_ + t.offset;
+    const GgufFile& from = shard(size_t(t.shard));
+    const uint64_t file_off = from.data_offset_ + t.offset;
     for (uint64_t pos = 0; pos < t.nbytes;) {
       const uint64_t want = std::min(kReadPiece, t.nbytes - pos);
-      const ssize_t got = pread(fd_, mem_ + t.mem_offset + pos, want, off_t(file_off + pos));
+      const ssize_t got = pread(from.fd_, mem_ + t.mem_offset + pos, want, off_t(file_off + pos));
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0)
-        fail(path_, ": cannot read tensor '", t.name, "' at byte ", file_off + pos, ": ",
+        fail(from.path_, ": cannot read tensor '", t.name, "' at byte ", file_off + pos, ": ",
              got == 0 ? "unexpected end of file" : std::strerror(errno));
       pos += uint64_t(got);
       done += uint64_t(got);

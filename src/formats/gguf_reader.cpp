@@ -30,6 +30,8 @@ struct GgufFile::Index {
 
 namespace {
 
+const std::string& shard_name_of(const GgufFile& f, int shard) { return f.shard(size_t(shard)).path(); }
+
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
 constexpr uint64_t kTensorCountOffset = 8;
 // Nested arrays recurse; a file must not be able to exhaust the stack.
@@ -339,6 +341,24 @@ class GgufParser {
 };
 
 std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
+  std::unique_ptr<GgufFile> f = open_one(path);
+  f->open_split_shards();
+  return f;
+}
+
+// Moves shard `s`'s tensor infos into this file's list (marked with their
+// shard), refusing a name that an earlier file already has.
+void GgufFile::adopt_shard_tensors(GgufFile& s, int shard) {
+  for (GgufTensorInfo& t : s.tensors_) {
+    auto [it, fresh] = index_->tensors.emplace(t.name, tensors_.size());
+    if (!fresh)
+      fail(s.path_, ": tensor ", quote(t.name), " is also in ", shard_name_of(*this, tensors_[it->second].shard));
+    t.shard = shard;
+    tensors_.push_back(t);
+  }
+}
+
+std::unique_ptr<GgufFile> GgufFile::open_one(const std::string& path) {
   std::unique_ptr<GgufFile> f(new GgufFile());
   f->path_ = path;
   f->index_ = std::make_unique<Index>();
@@ -369,6 +389,17 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
   f->fd_ = fd;
   GgufParser(*f).parse();  // on a throw, ~GgufFile unmaps
   return f;
+}
+
+uint64_t GgufFile::total_file_size() const {
+  uint64_t n = size_;
+  for (const auto& s : shards_) n += s->size_;
+  return n;
+}
+
+size_t GgufFile::shard_tensor_count(size_t i) const {
+  return size_t(std::count_if(tensors_.begin(), tensors_.end(),
+                              [i](const GgufTensorInfo& t) { return size_t(t.shard) == i; }));
 }
 
 GgufFile::~GgufFile() {
