@@ -56,7 +56,7 @@ constexpr TypeTraits kTable[] = {
     {36, "I2_S", 0, 0, 0, nullptr, nullptr},  // id conflict mainline/ik
     {39, "MXFP4", 32, 17, 0, dequant_mxfp4, nullptr},
     {40, "NVFP4", 0, 0, 0, nullptr, nullptr},
-    {41, "Q1_0_G128", 128, 18, 0, nullptr, nullptr},  // ik layout: f16 d + 16 B
+    {41, "Q1_0_G128", 0, 0, 0, nullptr, nullptr},  // id conflict mainline Q1_0 / ik Q1_0_G128
     // ik-only activation / internal types: layouts not specified.
     {97, "Q8_0_X4", 0, 0, 0, nullptr, nullptr},
     {98, "Q8_1_X4", 0, 0, 0, nullptr, nullptr},
@@ -161,6 +161,14 @@ bool type_layout_known(uint32_t id) {
 }
 
 const TypeTraits& require_type_layout(uint32_t id) {
+  // Two ids name different types in the two ecosystems, and a file does not
+  // say which quantizer wrote it: reading one as the other would be garbage.
+  if (id == 36)
+    fail("type id 36 is ambiguous: ik_llama.cpp writes I2_S with it, llama.cpp used it for the removed "
+         "IQ4_NL_4_4; the file does not say which, so it is refused");
+  if (id == 41)
+    fail("type id 41 is ambiguous: ik_llama.cpp writes Q1_0_G128 (128-element blocks) with it, llama.cpp "
+         "Q1_0; the file does not say which, so it is refused");
   const TypeTraits& t = type_traits_or_throw(id);
   if (t.block_elems <= 0) fail("type ", type_label(id), " has an unknown layout");
   return t;

@@ -76,12 +76,18 @@ TEST(TypeTable, RemovedAndUnknownIds) {
 
 TEST(TypeTable, ListedWithoutLayout) {
   // Listed by name, but the spec gives no block layout: rejected by name.
-  for (uint32_t id : {36u, 40u, 99u, 151u, 220u, 223u, 353u, 399u}) {
+  for (uint32_t id : {36u, 40u, 41u, 99u, 151u, 220u, 223u, 353u, 399u}) {
     const TypeTraits* t = type_traits(id);
     ASSERT_NE(t, nullptr) << id;
     EXPECT_FALSE(type_layout_known(id)) << t->name;
   }
-  EXPECT_EQ(error_of([] { require_type_layout(36); }), "type I2_S (36) has an unknown layout");
+  EXPECT_EQ(error_of([] { require_type_layout(220); }), "type IQ4_NL_R4 (220) has an unknown layout");
+  // Ids that mean different types to the two quantizers say so.
+  EXPECT_EQ(error_of([] { require_type_layout(36); }),
+            "type id 36 is ambiguous: ik_llama.cpp writes I2_S with it, llama.cpp used it for the removed "
+            "IQ4_NL_4_4; the file does not say which, so it is refused");
+  EXPECT_NE(error_of([] { row_bytes(static_cast<GgmlType>(41), 128); }).find("type id 41 is ambiguous"),
+            std::string::npos);
   EXPECT_EQ(error_of([] { row_bytes(static_cast<GgmlType>(40), 64); }),
             "type NVFP4 (40) has an unknown layout");
 }
