@@ -6,13 +6,15 @@
 //   cmake --build build-quant --target deltallm   (builds lib/libdeltallm.a)
 //   c++ -O2 -std=c++20 -Isrc bench/matmul_bench.cpp build-quant/lib/libdeltallm.a \
 //       -lpthread -lpcre2-8 -lutf8proc -o build-quant/matmul_bench
-//   build-quant/matmul_bench [--fast] [--prefill] [TYPE...]
-//     --fast: no portable rows; --prefill: one thread, prefill only
+//   build-quant/matmul_bench [--fast] [--prefill] [--rows M] [TYPE...]
+//     --fast: no portable rows; --prefill: one thread, prefill only;
+//     --rows M: decode with M (1..8) activation rows (a speculative verify step)
 #include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -63,6 +65,8 @@ std::vector<uint8_t> make_weights(GgmlType t, int64_t K, int64_t N) {
   return w;
 }
 
+int g_rows = 1;  // --rows M: decode with M activation rows
+
 void bench_type(GgmlType t, MatmulIsa isa, bool prefill_only) {
   const int64_t K = 1024, N = 3584;  // a Qwen3.5-0.8B FFN matrix
   const size_t rb = row_bytes(t, K), mat = rb * size_t(N);
@@ -79,10 +83,11 @@ void bench_type(GgmlType t, MatmulIsa isa, bool prefill_only) {
     double gbs = 0, cpu_gbs = 0, cache_gbs = 0, t0 = 0, t1 = 0;
     int reps = 1;
     if (!prefill_only) {
-    // decode: one activation row, stream through all copies
+    // decode: g_rows activation rows (1, or 2..8: a speculative verify
+    // step), stream through all copies
     auto gemv = [&](int c) {
       WeightView W{t, K, N, w.data() + size_t(c) * mat, rb};
-      matmul_isa(isa, W, x.data(), 1, K, y.data(), N, pool, scratch);
+      matmul_isa(isa, W, x.data(), g_rows, K, y.data(), N, pool, scratch);
     };
     for (int c = 0; c < copies; ++c) gemv(c);
     reps = 0;
@@ -144,6 +149,7 @@ int main(int argc, char** argv) {
     GgmlType t;
     if (std::string(argv[i]) == "--fast") fast_only = true;
     else if (std::string(argv[i]) == "--prefill") prefill_only = true;
+    else if (std::string(argv[i]) == "--rows" && i + 1 < argc) g_rows = std::max(1, std::min(8, std::atoi(argv[++i])));
     else if (type_from_name(argv[i], &t)) types.push_back(t);
   }
   if (types.empty())
