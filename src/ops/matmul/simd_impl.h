@@ -545,6 +545,19 @@ constexpr unpack::Fn fast_unpack() {
     return unpack::entry(T).fn;
 }
 
+// fast_unpack<T>() of a type known at run time (nullptr: no int8 unpacker),
+// for the tests that hold each to the portable unpacker's bytes. Type ids are
+// below 256.
+template <uint32_t... Ids>
+unpack::Fn fast_unpack_by_id(GgmlType t, std::integer_sequence<uint32_t, Ids...>) {
+  unpack::Fn f = nullptr;
+  ((uint32_t(t) == Ids ? (void)(f = fast_unpack<GgmlType(Ids)>()) : (void)0), ...);
+  return f;
+}
+inline unpack::Fn fast_unpack_of(GgmlType t) {
+  return fast_unpack_by_id(t, std::make_integer_sequence<uint32_t, 256>{});
+}
+
 // --- F32 / F16 / BF16 weights: FMA on float vectors -----------------------------
 // Written over the including file's `FVec` (W lanes: zero, load, fmadd, sum,
 // load_f16 / load_bf16 of W weights at a byte address).
