@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <cstring>
@@ -13,7 +14,9 @@
 
 #include "formats/ggml_type.h"
 #include "formats/quant_blocks.h"
+#include "ops/matmul/kernels.h"
 #include "ops/matmul/matmul.h"
+#include "ops/matmul/unpack.h"
 #include "ops/quant_act.h"
 #include "ops/quant_act_simd.h"
 #include "util/cpu.h"
@@ -85,7 +88,9 @@ struct Weights {
 // Random weights: float types from N(0, 1); quantized types as random bytes
 // with sane fp16 scales (|d| in [2^-18, 2^-6], either sign for mins), and a
 // sane f32 or fp16 scale at the start of each row of the types that have one.
-Weights random_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng, size_t pad = 0) {
+// fill >= 0: that byte instead of random ones (all indices and sign bits 0,
+// or all 1, ...), the scales still sane.
+Weights random_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng, size_t pad = 0, int fill = -1) {
   Weights w;
   const size_t rb = row_bytes(t, K), stride = rb + pad;
   w.bytes.resize(stride * size_t(N));
@@ -100,7 +105,7 @@ Weights random_weights(GgmlType t, int64_t K, int64_t N, std::mt19937& rng, size
       quantize_row(t, f.data(), row, K);
       continue;
     }
-    for (size_t i = 0; i < rb; ++i) row[i] = uint8_t(byte(rng));
+    for (size_t i = 0; i < rb; ++i) row[i] = uint8_t(fill >= 0 ? fill : byte(rng));
     const TypeTraits& tt = *type_traits(t);
     for (int64_t b = 0; b < K / tt.block_elems; ++b)
       for (int off : scale_offsets(t)) {
@@ -620,6 +625,65 @@ TEST(Matmul, Avx2Int8EqualsPortableBits) {
       }
     }
   }
+}
+
+// The SIMD row unpackers of each kernel set (the decode and prefill kernels'
+// first step) give the portable unpacker's bytes exactly: q, dw, s16 and
+// mw16, and nothing written elsewhere. Random blocks and blocks of one byte
+// repeated (every grid index and sign bit 0, 1 or alternating: the codebook
+// tables' ends, all-negative signs), several row lengths. Each row is its own
+// allocation, so the sanitizer build sees any read past the row's last block.
+TEST(Matmul, SimdUnpackersEqualPortableBytes) {
+  struct Set {
+    MatmulIsa isa;
+    mm::UnpackRowFn (*unpacker)(GgmlType);
+  };
+  const Set sets[] = {{MatmulIsa::Avx2, mm::avx2_unpacker}, {MatmulIsa::Avx512, mm::avx512_unpacker}};
+  std::mt19937 rng(2718);
+  int compared = 0;
+  for (const Set& set : sets) {
+    if (!matmul_isa_available(set.isa)) continue;
+    for (GgmlType t : kTypes) {
+      const unpack::Fn portable = unpack::entry(t).fn;
+      const mm::UnpackRowFn simd = set.unpacker(t);
+      if (!portable) {  // float types: no int8 unpacker anywhere
+        EXPECT_EQ(simd, nullptr) << type_label(uint32_t(t));
+        continue;
+      }
+      ASSERT_NE(simd, nullptr) << type_label(uint32_t(t));
+      for (int which = 0; which < 3; ++which) {
+        const int64_t K = k_for(t, which);
+        const size_t n = unpack::row_bytes_unpacked(K);
+        std::vector<uint8_t> buf_a(n + 64), buf_b(n + 64);  // 64-byte aligned inside
+        auto align = [](std::vector<uint8_t>& v) {
+          return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(v.data()) + 63) & ~uintptr_t(63));
+        };
+        uint8_t *a = align(buf_a), *b = align(buf_b);
+        for (int fill : {-1, -1, -1, 0x00, 0xff, 0x55, 0xaa}) {
+          const Weights w = random_weights(t, K, 1, rng, 0, fill);
+          std::memset(a, 0x5a, n);
+          std::memset(b, 0x5a, n);
+          const unpack::Row ua = unpack::carve(a, K), ub = unpack::carve(b, K);
+          portable(w.bytes.data(), K, ua.q, ua.dw, ua.s16, ua.mw16);
+          simd(w.bytes.data(), K, ub.q, ub.dw, ub.s16, ub.mw16);
+          size_t at = 0;
+          while (at < n && a[at] == b[at]) ++at;
+          const auto part = [&](size_t off) {
+            const uint8_t* p = a + off;
+            return p >= reinterpret_cast<uint8_t*>(ua.mw16) ? "mw16"
+                   : p >= reinterpret_cast<uint8_t*>(ua.s16) ? "s16"
+                   : p >= reinterpret_cast<uint8_t*>(ua.dw)  ? "dw"
+                                                             : "q";
+          };
+          ASSERT_EQ(at, n) << type_label(uint32_t(t)) << " " << matmul_isa_name(set.isa) << " K=" << K
+                           << " fill=" << fill << ": first difference in " << part(at) << " at byte " << at;
+          ++compared;
+        }
+      }
+    }
+  }
+  std::printf("compared %d (type, K, fill, isa) rows\n", compared);
+  if (compared == 0) GTEST_SKIP() << "no SIMD kernel set on this CPU";
 }
 
 TEST(Matmul, StridesAndScratchReuse) {

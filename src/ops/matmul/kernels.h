@@ -29,4 +29,11 @@ RowsFn portable_rows(GgmlType t);
 RowsFn avx2_rows(GgmlType t);
 RowsFn avx512_rows(GgmlType t);
 
+// The row unpacker (unpack.h's common form) that a kernel set uses for type
+// t, nullptr where it has none. For the tests, which hold each to the
+// portable unpacker's bytes.
+using UnpackRowFn = void (*)(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float* mw16);
+UnpackRowFn avx2_unpacker(GgmlType t);
+UnpackRowFn avx512_unpacker(GgmlType t);
+
 }  // namespace dllm::mm

@@ -121,6 +121,8 @@ void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, u
 
 }  // namespace
 
+UnpackRowFn avx2_unpacker(GgmlType t) { return fast_unpack_of(t); }
+
 RowsFn avx2_rows(GgmlType t) {
   switch (t) {
     case GgmlType::F32: return rows_float<GgmlType::F32>;

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "ops/matmul/kernels.h"
 #include "ops/matmul/unpack.h"
@@ -441,6 +442,8 @@ void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, 
 }
 
 }  // namespace
+
+UnpackRowFn avx512_unpacker(GgmlType t) { return fast_unpack_of(t); }
 
 RowsFn avx512_rows(GgmlType t) {
   switch (t) {

@@ -113,14 +113,20 @@ inline __m256i nibbles(const uint8_t* qs) {  // legacy order: 16 low nibbles, th
   return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
 }
 
-// Byte i = 0x10 where bit i of qh is set, else 0.
-inline __m256i high_bits(uint32_t qh) {
+// Byte i = 0xff where bit i of a 32-bit word is set, else 0. The word is
+// given in dwords 0 and 4 of `bits` (the low lane reads its bytes 0 and 1,
+// the high lane bytes 2 and 3), e.g. broadcast to every dword.
+inline __m256i bit_mask32(__m256i bits) {
   const __m256i spread = _mm256_shuffle_epi8(
-      _mm256_set1_epi32(int(qh)),
+      bits,
       _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
   const __m256i bit = _mm256_set1_epi64x(int64_t(0x8040201008040201ull));
-  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
 }
+inline __m256i bit_mask32(uint32_t bits) { return bit_mask32(_mm256_set1_epi32(int(bits))); }
+
+// Byte i = 0x10 where bit i of qh is set, else 0.
+inline __m256i high_bits(uint32_t qh) { return _mm256_and_si256(bit_mask32(qh), _mm256_set1_epi8(0x10)); }
 
 inline void store32(int8_t* q, __m256i v) { _mm256_store_si256(reinterpret_cast<__m256i*>(q), v); }
 
@@ -597,6 +603,9 @@ inline void q6_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16
   }
 }
 
+// IQ1_S .. IQ3_S, MXFP4
+#include "ops/matmul/simd_iq_grid.h"
+
 }  // namespace fast
 
 // The unpacker of type T for this ISA.
@@ -618,8 +627,37 @@ constexpr unpack::Fn fast_unpack() {
     return fast::q45_k<true>;
   else if constexpr (T == GgmlType::Q6_K)
     return fast::q6_k;
+  else if constexpr (T == GgmlType::IQ2_XXS)
+    return fast::iq2_xxs;
+  else if constexpr (T == GgmlType::IQ2_XS)
+    return fast::iq2_xs;
+  else if constexpr (T == GgmlType::IQ2_S)
+    return fast::iq2_s;
+  else if constexpr (T == GgmlType::IQ3_XXS)
+    return fast::iq3_xxs;
+  else if constexpr (T == GgmlType::IQ3_S)
+    return fast::iq3_s;
+  else if constexpr (T == GgmlType::IQ1_S)
+    return fast::iq1_s;
+  else if constexpr (T == GgmlType::IQ1_M)
+    return fast::iq1_m;
+  else if constexpr (T == GgmlType::MXFP4)
+    return fast::mxfp4;
   else
     return unpack::entry(T).fn;
+}
+
+// fast_unpack<T>() of a type known at run time (nullptr: no int8 unpacker),
+// for the tests that hold each to the portable unpacker's bytes. Type ids are
+// below 256.
+template <uint32_t... Ids>
+unpack::Fn fast_unpack_by_id(GgmlType t, std::integer_sequence<uint32_t, Ids...>) {
+  unpack::Fn f = nullptr;
+  ((uint32_t(t) == Ids ? (void)(f = fast_unpack<GgmlType(Ids)>()) : (void)0), ...);
+  return f;
+}
+inline unpack::Fn fast_unpack_of(GgmlType t) {
+  return fast_unpack_by_id(t, std::make_integer_sequence<uint32_t, 256>{});
 }
 
 // --- F32 / F16 / BF16 weights: FMA on float vectors -----------------------------
