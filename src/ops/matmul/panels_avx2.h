@@ -435,10 +435,12 @@ __attribute__((always_inline)) inline void chunk_from_unpacked(const unpack::Row
 }
 
 // Straight from the file's blocks, for every type with a register decoder
-// (IQ6_K measured slower in place than unpacked first: its four codebook
-// tables and the chunk's registers do not fit the 16 vector registers.)
+// (IQ6_K and the grid types measured slower in place than unpacked first:
+// their codebook tables or lookups and the chunk's registers do not fit the
+// 16 vector registers.)
 template <GgmlType T>
-constexpr bool kDirect = fast::kBlock32<T> || (fast::kSuperBlock<T> && T != GgmlType::IQ6_K) || T == GgmlType::Q2_K ||
+constexpr bool kDirect = fast::kBlock32<T> || (fast::kSuperBlock<T> && T != GgmlType::IQ6_K && !fast::kGridType<T>) ||
+                         T == GgmlType::Q2_K ||
                          T == GgmlType::Q4_K ||
                          T == GgmlType::Q5_K || T == GgmlType::Q6_K || T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS;
 

@@ -405,8 +405,10 @@ struct SuperBlock {
   __m256i s16;
 };
 
+#include "ops/matmul/simd_iq_grid.h"
+
 template <GgmlType T>
-constexpr bool kSuperBlock = T == GgmlType::Q3_K || T == GgmlType::IQ4_K || T == GgmlType::IQ5_K ||
+constexpr bool kSuperBlock = kGridType<T> || T == GgmlType::Q3_K || T == GgmlType::IQ4_K || T == GgmlType::IQ5_K ||
                              T == GgmlType::IQ6_K || T == GgmlType::IQ2_K || T == GgmlType::IQ3_K ||
                              T == GgmlType::IQ2_KS || T == GgmlType::IQ3_KS || T == GgmlType::IQ5_KS ||
                              T == GgmlType::IQ4_KSS || T == GgmlType::IQ2_KL;
@@ -423,7 +425,9 @@ inline float f32_at(const uint8_t* p) {
 
 template <GgmlType T>
 __attribute__((always_inline)) inline void super_block(const uint8_t* row, int64_t sb, SuperBlock& B) {
-  if constexpr (T == GgmlType::Q3_K) {
+  if constexpr (kGridType<T>) {
+    grid_super_block<T>(row, sb, B);
+  } else if constexpr (T == GgmlType::Q3_K) {
     // value = lo - 4 when the high bit is clear, lo when it is set: stored lo | hb << 2
     const uint8_t* w = row + size_t(sb) * qb::kQ3_KBytes;
     const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
@@ -603,9 +607,6 @@ inline void q6_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16
   }
 }
 
-// IQ1_S .. IQ3_S, MXFP4
-#include "ops/matmul/simd_iq_grid.h"
-
 }  // namespace fast
 
 // The unpacker of type T for this ISA.
@@ -627,20 +628,6 @@ constexpr unpack::Fn fast_unpack() {
     return fast::q45_k<true>;
   else if constexpr (T == GgmlType::Q6_K)
     return fast::q6_k;
-  else if constexpr (T == GgmlType::IQ2_XXS)
-    return fast::iq2_xxs;
-  else if constexpr (T == GgmlType::IQ2_XS)
-    return fast::iq2_xs;
-  else if constexpr (T == GgmlType::IQ2_S)
-    return fast::iq2_s;
-  else if constexpr (T == GgmlType::IQ3_XXS)
-    return fast::iq3_xxs;
-  else if constexpr (T == GgmlType::IQ3_S)
-    return fast::iq3_s;
-  else if constexpr (T == GgmlType::IQ1_S)
-    return fast::iq1_s;
-  else if constexpr (T == GgmlType::IQ1_M)
-    return fast::iq1_m;
   else if constexpr (T == GgmlType::MXFP4)
     return fast::mxfp4;
   else

@@ -1,8 +1,9 @@
 // Internal: SIMD unpackers of the mainline codebook ("grid") types IQ1_S ..
-// IQ3_S and of MXFP4, into unpack.h's common form with the scalar
-// unpackers' bytes exactly (unpack_iq.h; the block fields are decoded as
-// qb::iq*_sub do). Included by simd_impl.h only, inside its namespace fast:
-// uses its helpers (f16_at, load256, load128, store32, nibbles, bit_mask32).
+// IQ3_S (super-blocks in registers: simd_impl.h's SuperBlock) and the MXFP4
+// unpacker, with the scalar unpackers' bytes exactly (unpack_iq.h; the block
+// fields are decoded as qb::iq*_sub do). Included by simd_impl.h only, inside
+// its namespace fast: uses its helpers (f16_at, load256, load128, store32,
+// nibbles, bit_mask32, SuperBlock).
 // No include guard: one inclusion.
 //
 // The codebook entries are looked up one by one (scalar loads: an AVX2
@@ -80,103 +81,20 @@ inline __m256i signs_of_aux(__m256i a) {
 // IQ2_XXS / IQ3_XXS: dw of the 8 sub-blocks, d * (0.5 + ls) * f with the
 // 4-bit ls in the top bits of a's dwords (the scalar unpacker's operations
 // in its order, so the same float).
-inline void xxs_scales(const __m256i a, float d, float f, float* dw) {
+inline __m256 xxs_scales(const __m256i a, float d, float f) {
   const __m256 ls = _mm256_cvtepi32_ps(_mm256_srli_epi32(a, 28));
   const __m256 s = _mm256_mul_ps(_mm256_set1_ps(d), _mm256_add_ps(_mm256_set1_ps(0.5f), ls));
-  _mm256_storeu_ps(dw, _mm256_mul_ps(s, _mm256_set1_ps(f)));
+  return _mm256_mul_ps(s, _mm256_set1_ps(f));
 }
 
-inline void iq2_xxs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  const __m256i odd = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ2_XXSBytes, q += 256) {
-    // sub-block ib: 4 index bytes, then its u32 word, at w + 2 + 8ib: the odd dwords
-    const __m256i a = _mm256_blend_epi32(_mm256_permutevar8x32_epi32(load256(w + 2), odd),
-                                         _mm256_permutevar8x32_epi32(load256(w + 34), odd), 0xf0);
-    xxs_scales(a, f16_at(w), 0.25f, dw + 8 * sb);
-    const __m256i signs = signs_by_lane(signs_of_aux(a));
-    for (int ib = 0; ib < 8; ++ib) {
-      const uint8_t* p = w + 2 + 8 * ib;
-      const uint64_t* G = qb::kIQ2XXSGrid;
-      const __m256i g = grid_block(G[p[0]], G[p[1]], G[p[2]], G[p[3]]);
-      store32(q + 32 * ib, negate_where(g, sign_mask(signs, ib)));
-    }
-  }
-}
-
-inline void iq3_xxs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ3_XXSBytes, q += 256) {
-    const __m256i a = load256(w + 66);  // the 8 sub-blocks' u32 words
-    xxs_scales(a, f16_at(w), 0.5f, dw + 8 * sb);
-    const __m256i signs = signs_by_lane(signs_of_aux(a));
-    for (int ib = 0; ib < 8; ++ib) {
-      const uint8_t* p = w + 2 + 8 * ib;
-      const uint32_t* G = qb::kIQ3XXSGrid;
-      const __m256i g = grid_block(G[p[0]], G[p[1]], G[p[2]], G[p[3]], G[p[4]], G[p[5]], G[p[6]], G[p[7]]);
-      store32(q + 32 * ib, negate_where(g, sign_mask(signs, ib)));
-    }
-  }
-}
-
-// IQ2_XS / IQ2_S / IQ1_M: dw = d8 (d / 8) for the 8 sub-blocks; s16 = 2s + 1.
-inline void s16_scales(float d8, __m256i s, float* dw, int16_t* s16) {
-  _mm256_storeu_ps(dw, _mm256_set1_ps(d8));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16), _mm256_or_si256(_mm256_slli_epi16(s, 1), _mm256_set1_epi16(1)));
-}
+// IQ2_XS / IQ2_S / IQ1_M: s16 = 2s + 1 (dw = d / 8 for all 8 sub-blocks).
+inline __m256i odd_scales(__m256i s) { return _mm256_or_si256(_mm256_slli_epi16(s, 1), _mm256_set1_epi16(1)); }
 
 // IQ2_XS / IQ2_S: the 16 4-bit scales of the 8 bytes at sc, low nibble
 // first, as int16.
 inline __m256i nibble_scales(const uint8_t* sc) {
   const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc)), m4 = _mm_set1_epi8(15);
   return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_and_si128(b, m4), _mm_and_si128(_mm_srli_epi16(b, 4), m4)));
-}
-
-inline void iq2_xs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ2_XSBytes, q += 256) {
-    s16_scales(f16_at(w) * 0.125f, nibble_scales(w + 66), dw + 8 * sb, s16 + 16 * sb);
-    // the 32 u16 of qs (9-bit grid index | 7-bit sign index << 9): sign indices as bytes, in order
-    const __m256i packed = _mm256_packus_epi16(_mm256_srli_epi16(load256(w + 2), 9), _mm256_srli_epi16(load256(w + 34), 9));
-    const __m256i signs = signs_by_lane(signs_of_index7(_mm256_permute4x64_epi64(packed, 0xd8)));
-    for (int ib = 0; ib < 8; ++ib) {
-      const uint64_t v = load_u64(w + 2 + 8 * ib);
-      const uint64_t* G = qb::kIQ2XSGrid;
-      const __m256i g = grid_block(G[v & 511], G[(v >> 16) & 511], G[(v >> 32) & 511], G[(v >> 48) & 511]);
-      store32(q + 32 * ib, negate_where(g, sign_mask(signs, ib)));
-    }
-  }
-}
-
-inline void iq2_s(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ2_SBytes, q += 256) {
-    s16_scales(f16_at(w) * 0.125f, nibble_scales(w + 74), dw + 8 * sb, s16 + 16 * sb);
-    for (int ib = 0; ib < 8; ++ib) {
-      const uint8_t* qs = w + 2 + 4 * ib;
-      const uint32_t qh = w[66 + ib];  // 2 high index bits per group
-      const uint64_t* G = qb::kIQ2SGrid;
-      const __m256i g = grid_block(G[qs[0] | (qh << 8 & 0x300)], G[qs[1] | (qh << 6 & 0x300)],
-                                   G[qs[2] | (qh << 4 & 0x300)], G[qs[3] | (qh << 2 & 0x300)]);
-      store32(q + 32 * ib, negate_where(g, bit_mask32(qb::load_u32(w + 34 + 4 * ib))));
-    }
-  }
-}
-
-inline void iq3_s(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ3_SBytes, q += 256) {
-    // dw = d * (1 + 2s), s the nibble ib of the 4 scale bytes
-    const __m256i s = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int(qb::load_u32(w + 106))), shifts),
-                                       _mm256_set1_epi32(15));
-    const __m256 m = _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_slli_epi32(s, 1), _mm256_set1_epi32(1)));
-    _mm256_storeu_ps(dw + 8 * sb, _mm256_mul_ps(_mm256_set1_ps(f16_at(w)), m));
-    for (int ib = 0; ib < 8; ++ib) {
-      const uint8_t* p = w + 2 + 8 * ib;
-      const uint32_t qh = w[66 + ib];  // bit i: the 9th bit of index i
-      const uint32_t* G = qb::kIQ3SGrid;
-      const __m256i g = grid_block(G[p[0] | (qh << 8 & 0x100)], G[p[1] | (qh << 7 & 0x100)], G[p[2] | (qh << 6 & 0x100)],
-                                   G[p[3] | (qh << 5 & 0x100)], G[p[4] | (qh << 4 & 0x100)], G[p[5] | (qh << 3 & 0x100)],
-                                   G[p[6] | (qh << 2 & 0x100)], G[p[7] | (qh << 1 & 0x100)]);
-      store32(q + 32 * ib, negate_where(g, bit_mask32(qb::load_u32(w + 74 + 4 * ib))));
-    }
-  }
 }
 
 // IQ1_S / IQ1_M: q = 8g + delta (delta +-1 per byte, g the int8 grid values
@@ -186,12 +104,86 @@ inline __m256i iq1_values(__m256i g, __m256i delta) {
   return _mm256_add_epi8(_mm256_and_si256(_mm256_slli_epi16(g, 3), _mm256_set1_epi8(char(0xf8))), delta);
 }
 
-inline void iq1_s(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ1_SBytes, q += 256) {
+template <GgmlType T>
+constexpr bool kGridType = T == GgmlType::IQ2_XXS || T == GgmlType::IQ3_XXS || T == GgmlType::IQ2_XS ||
+                           T == GgmlType::IQ2_S || T == GgmlType::IQ3_S || T == GgmlType::IQ1_S ||
+                           T == GgmlType::IQ1_M;
+
+// Super-block sb of a grid-type row in registers (simd_impl.h's SuperBlock).
+template <GgmlType T>
+__attribute__((always_inline)) inline void grid_super_block(const uint8_t* row, int64_t sb, SuperBlock& B) {
+  if constexpr (T == GgmlType::IQ2_XXS) {
+    const uint8_t* w = row + size_t(sb) * qb::kIQ2_XXSBytes;
+    const __m256i odd = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
+    // sub-block ib: 4 index bytes, then its u32 word, at w + 2 + 8ib: the odd dwords
+    const __m256i a = _mm256_blend_epi32(_mm256_permutevar8x32_epi32(load256(w + 2), odd),
+                                         _mm256_permutevar8x32_epi32(load256(w + 34), odd), 0xf0);
+    B.dw = xxs_scales(a, f16_at(w), 0.25f);
+    const __m256i signs = signs_by_lane(signs_of_aux(a));
+    for (int ib = 0; ib < 8; ++ib) {
+      const uint8_t* p = w + 2 + 8 * ib;
+      const uint64_t* G = qb::kIQ2XXSGrid;
+      B.q[ib] = negate_where(grid_block(G[p[0]], G[p[1]], G[p[2]], G[p[3]]), sign_mask(signs, ib));
+    }
+  } else if constexpr (T == GgmlType::IQ3_XXS) {
+    const uint8_t* w = row + size_t(sb) * qb::kIQ3_XXSBytes;
+    const __m256i a = load256(w + 66);  // the 8 sub-blocks' u32 words
+    B.dw = xxs_scales(a, f16_at(w), 0.5f);
+    const __m256i signs = signs_by_lane(signs_of_aux(a));
+    for (int ib = 0; ib < 8; ++ib) {
+      const uint8_t* p = w + 2 + 8 * ib;
+      const uint32_t* G = qb::kIQ3XXSGrid;
+      const __m256i g = grid_block(G[p[0]], G[p[1]], G[p[2]], G[p[3]], G[p[4]], G[p[5]], G[p[6]], G[p[7]]);
+      B.q[ib] = negate_where(g, sign_mask(signs, ib));
+    }
+  } else if constexpr (T == GgmlType::IQ2_XS) {
+    const uint8_t* w = row + size_t(sb) * qb::kIQ2_XSBytes;
+    B.dw = _mm256_set1_ps(f16_at(w) * 0.125f);
+    B.s16 = odd_scales(nibble_scales(w + 66));
+    // the 32 u16 of qs (9-bit grid index | 7-bit sign index << 9): sign indices as bytes, in order
+    const __m256i packed = _mm256_packus_epi16(_mm256_srli_epi16(load256(w + 2), 9), _mm256_srli_epi16(load256(w + 34), 9));
+    const __m256i signs = signs_by_lane(signs_of_index7(_mm256_permute4x64_epi64(packed, 0xd8)));
+    for (int ib = 0; ib < 8; ++ib) {
+      const uint64_t v = load_u64(w + 2 + 8 * ib);
+      const uint64_t* G = qb::kIQ2XSGrid;
+      const __m256i g = grid_block(G[v & 511], G[(v >> 16) & 511], G[(v >> 32) & 511], G[(v >> 48) & 511]);
+      B.q[ib] = negate_where(g, sign_mask(signs, ib));
+    }
+  } else if constexpr (T == GgmlType::IQ2_S) {
+    const uint8_t* w = row + size_t(sb) * qb::kIQ2_SBytes;
+    B.dw = _mm256_set1_ps(f16_at(w) * 0.125f);
+    B.s16 = odd_scales(nibble_scales(w + 74));
+    for (int ib = 0; ib < 8; ++ib) {
+      const uint8_t* qs = w + 2 + 4 * ib;
+      const uint32_t qh = w[66 + ib];  // 2 high index bits per group
+      const uint64_t* G = qb::kIQ2SGrid;
+      const __m256i g = grid_block(G[qs[0] | (qh << 8 & 0x300)], G[qs[1] | (qh << 6 & 0x300)],
+                                   G[qs[2] | (qh << 4 & 0x300)], G[qs[3] | (qh << 2 & 0x300)]);
+      B.q[ib] = negate_where(g, bit_mask32(qb::load_u32(w + 34 + 4 * ib)));
+    }
+  } else if constexpr (T == GgmlType::IQ3_S) {
+    const uint8_t* w = row + size_t(sb) * qb::kIQ3_SBytes;
+    // dw = d * (1 + 2s), s the nibble ib of the 4 scale bytes
+    const __m256i s = _mm256_and_si256(
+        _mm256_srlv_epi32(_mm256_set1_epi32(int(qb::load_u32(w + 106))), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
+        _mm256_set1_epi32(15));
+    B.dw = _mm256_mul_ps(_mm256_set1_ps(f16_at(w)),
+                         _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_slli_epi32(s, 1), _mm256_set1_epi32(1))));
+    for (int ib = 0; ib < 8; ++ib) {
+      const uint8_t* p = w + 2 + 8 * ib;
+      const uint32_t qh = w[66 + ib];  // bit i: the 9th bit of index i
+      const uint32_t* G = qb::kIQ3SGrid;
+      const __m256i g = grid_block(G[p[0] | (qh << 8 & 0x100)], G[p[1] | (qh << 7 & 0x100)], G[p[2] | (qh << 6 & 0x100)],
+                                   G[p[3] | (qh << 5 & 0x100)], G[p[4] | (qh << 4 & 0x100)], G[p[5] | (qh << 3 & 0x100)],
+                                   G[p[6] | (qh << 2 & 0x100)], G[p[7] | (qh << 1 & 0x100)]);
+      B.q[ib] = negate_where(g, bit_mask32(qb::load_u32(w + 74 + 4 * ib)));
+    }
+  } else if constexpr (T == GgmlType::IQ1_S) {
+    const uint8_t* w = row + size_t(sb) * qb::kIQ1_SBytes;
     // dw = d * (2s + 1) * 0.125, s bits 12..14 of sub-block ib's qh word
     const __m256i s = _mm256_and_si256(_mm256_srli_epi32(_mm256_cvtepu16_epi32(load128(w + 34)), 12), _mm256_set1_epi32(7));
     const __m256 m = _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_slli_epi32(s, 1), _mm256_set1_epi32(1)));
-    _mm256_storeu_ps(dw + 8 * sb, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(f16_at(w)), m), _mm256_set1_ps(0.125f)));
+    B.dw = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(f16_at(w)), m), _mm256_set1_ps(0.125f));
     for (int ib = 0; ib < 8; ++ib) {
       const uint8_t* qs = w + 2 + 4 * ib;
       const uint32_t qh = qb::load_u16(w + 34 + 2 * ib);  // 3 high index bits per group; bit 15 the delta sign
@@ -200,26 +192,23 @@ inline void iq1_s(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, f
                                    G[qs[2] | (qh << 2 & 0x700)], G[qs[3] | (qh >> 1 & 0x700)]);
       // -1 where bit 15 is set, else +1 (no branch: the bit is random)
       const __m256i neg = _mm256_srai_epi16(_mm256_set1_epi16(short(qh)), 15);
-      store32(q + 32 * ib, iq1_values(g, _mm256_or_si256(neg, _mm256_set1_epi8(1))));
+      B.q[ib] = iq1_values(g, _mm256_or_si256(neg, _mm256_set1_epi8(1)));
     }
-  }
-}
-
-inline void iq1_m(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
-  // s16: group f (0..15) has the 3-bit scale at bit 3 * (f % 4) of u16 word
-  // f / 4 (at byte 48): each int16 lane takes its word, shifts the field to
-  // the top (a multiply: AVX2 has no per-lane 16-bit shift), then down.
-  const __m256i words = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3,
-                                         4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7);
-  const __m256i to_top = _mm256_setr_epi16(1 << 13, 1 << 10, 1 << 7, 1 << 4, 1 << 13, 1 << 10, 1 << 7, 1 << 4,
-                                           1 << 13, 1 << 10, 1 << 7, 1 << 4, 1 << 13, 1 << 10, 1 << 7, 1 << 4);
-  // the delta sign of group l: bit 4l + 3 of the sub-block's qh word
-  const __m256i delta_bits = _mm256_setr_epi64x(0x8, 0x80, 0x800, 0x8000);
-  const __m256i one = _mm256_set1_epi8(1);
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ1_MBytes, q += 256) {
-    const uint16_t dbits = qb::iq1m_d_bits(w);
+  } else if constexpr (T == GgmlType::IQ1_M) {
+    const uint8_t* w = row + size_t(sb) * qb::kIQ1_MBytes;
+    // s16: group f (0..15) has the 3-bit scale at bit 3 * (f % 4) of u16 word
+    // f / 4 (at byte 48): each int16 lane takes its word, shifts the field to
+    // the top (a multiply: AVX2 has no per-lane 16-bit shift), then down.
+    const __m256i words = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3,
+                                           4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7);
+    const __m256i to_top = _mm256_setr_epi16(1 << 13, 1 << 10, 1 << 7, 1 << 4, 1 << 13, 1 << 10, 1 << 7, 1 << 4,
+                                             1 << 13, 1 << 10, 1 << 7, 1 << 4, 1 << 13, 1 << 10, 1 << 7, 1 << 4);
+    // the delta sign of group l: bit 4l + 3 of the sub-block's qh word
+    const __m256i delta_bits = _mm256_setr_epi64x(0x8, 0x80, 0x800, 0x8000);
+    const __m256i one = _mm256_set1_epi8(1);
     const __m256i sw = _mm256_shuffle_epi8(_mm256_set1_epi64x(int64_t(load_u64(w + 48))), words);
-    s16_scales(_cvtsh_ss(dbits) * 0.125f, _mm256_srli_epi16(_mm256_mullo_epi16(sw, to_top), 13), dw + 8 * sb, s16 + 16 * sb);
+    B.dw = _mm256_set1_ps(_cvtsh_ss(qb::iq1m_d_bits(w)) * 0.125f);
+    B.s16 = odd_scales(_mm256_srli_epi16(_mm256_mullo_epi16(sw, to_top), 13));
     for (int ib = 0; ib < 8; ++ib) {
       const uint8_t* qs = w + 4 * ib;
       const uint32_t qh = qb::load_u16(w + 32 + 2 * ib);  // a nibble per group: 3 high index bits, the delta sign
@@ -227,7 +216,7 @@ inline void iq1_m(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s1
       const __m256i g = grid_block(G[qs[0] | (qh << 8 & 0x700)], G[qs[1] | (qh << 4 & 0x700)],
                                    G[qs[2] | (qh & 0x700)], G[qs[3] | (qh >> 4 & 0x700)]);
       const __m256i neg = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x(qh), delta_bits), delta_bits);
-      store32(q + 32 * ib, iq1_values(g, _mm256_or_si256(neg, one)));  // -1 where negative, else +1
+      B.q[ib] = iq1_values(g, _mm256_or_si256(neg, one));  // -1 where negative, else +1
     }
   }
 }
