@@ -346,7 +346,7 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
   return f;
 }
 
-// Moves shard `s`'s tensor infos into this file's list (marked with their
+// Copies shard `s`'s tensor infos into this file's list (marked with their
 // shard), refusing a name that an earlier file already has.
 void GgufFile::adopt_shard_tensors(GgufFile& s, int shard) {
   for (GgufTensorInfo& t : s.tensors_) {
