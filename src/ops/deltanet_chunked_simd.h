@@ -65,13 +65,14 @@ struct ChunkPrep {
   float* P;     // [L][Lw]: scale * exp(gamma_r - gamma_s) * q_r.k_s, s <= r
   float* beta;  // [L]
   float* Gam;   // [L]: exp(gamma_r)
+  float* dec;   // [L]: exp(gamma_last - gamma_r)
   float* E;     // [Lw]: one row of exp(gamma_r - gamma_s)
   double* gam;  // [L]: cumulative log-decay, in double (differences keep their digits);
                 // 8-byte aligned: every size before it is an even number of floats
 
   static size_t floats(int C, int dk) {
     const size_t Cw = size_t((C + W - 1) / W * W);
-    return size_t(2) * C * dk + 2 * size_t(dk) * Cw + 4 * size_t(C) * Cw + 3 * Cw + 2 * Cw /* gam */;
+    return size_t(2) * C * dk + 2 * size_t(dk) * Cw + 4 * size_t(C) * Cw + 4 * Cw + 2 * Cw /* gam */;
   }
   void carve(float* p, int C, int dk_) {
     dk = dk_;
@@ -84,6 +85,7 @@ struct ChunkPrep {
     P = p, p += size_t(C) * Cw;
     beta = p, p += Cw;
     Gam = p, p += Cw;
+    dec = p, p += Cw;
     E = p, p += Cw;
     gam = reinterpret_cast<double*>(p);
   }
@@ -98,6 +100,7 @@ struct ChunkPrep {
       beta[r] = sigmoid(a.b[int64_t(t0 + r) * a.gb_stride]);
       Gam[r] = std::exp(float(acc));
     }
+    for (int r = 0; r < L; ++r) dec[r] = std::exp(float(gam[L - 1] - gam[r]));
     for (int r = 0; r < L; ++r) {
       std::memcpy(KQ + size_t(r) * dk, a.k + int64_t(t0 + r) * a.qk_stride, sizeof(float) * size_t(dk));
       std::memcpy(KQ + size_t(L + r) * dk, a.q + int64_t(t0 + r) * a.qk_stride, sizeof(float) * size_t(dk));
@@ -107,7 +110,7 @@ struct ChunkPrep {
       float* ktd = KTd + size_t(c) * Lw;
       for (int r = 0; r < L; ++r) {
         kt[r] = KQ[size_t(r) * dk + c];
-        ktd[r] = std::exp(float(gam[L - 1] - gam[r])) * kt[r];
+        ktd[r] = dec[r] * kt[r];
       }
       for (int r = L; r < Lw; ++r) kt[r] = ktd[r] = 0.0f;
     }
