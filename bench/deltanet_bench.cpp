@@ -1,0 +1,95 @@
+// Microbenchmark of the gated delta rule for one head over a prefill
+// segment, one thread: the recurrent kernel (delta_net_recurrent, this CPU's
+// best set) against the chunked form (delta_net_chunked, chunk 64 / 32 / 16)
+// and, for scale, the plain chunked form. Times are the best of several
+// runs (state reset before each, outside the timing).
+//
+//   cmake --build build --target deltallm_static   (builds lib/libdeltallm.a)
+//   c++ -O2 -std=c++20 -Isrc bench/deltanet_bench.cpp build/lib/libdeltallm.a \
+//       -lpthread -lpcre2-8 -lutf8proc -o build/deltanet_bench
+//   build/deltanet_bench [n_tokens=512] [d=128]
+//
+// MAC counts per token (kernels.md §5.4): recurrent 3*d^2 (+ d^2 decay
+// multiplies, not counted); chunked as this implementation does them:
+// 3*d^2 (state GEMMs) + C*d (Gram k.k and q.k, lower halves) + C*d (T*R and
+// P*U, lower halves) + ~C^2/6 (T).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "ops/deltanet.h"
+#include "ops/mixer_kernels.h"
+
+using namespace dllm;
+
+namespace {
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int n = argc > 1 ? std::atoi(argv[1]) : 512;
+  const int d = argc > 2 ? std::atoi(argv[2]) : 128;
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-1, 1);
+  // The layer's layout: q | k | v per token row.
+  const int64_t row = 3 * d;
+  std::vector<float> qkv(size_t(row) * n), g(n), b(n), state0(size_t(d) * d), state, out(size_t(n) * d);
+  for (float& x : qkv) x = u(rng);
+  for (int t = 0; t < n; ++t)
+    for (int part = 0; part < 2; ++part) {
+      float* x = qkv.data() + t * row + part * d;
+      double ss = 0;
+      for (int i = 0; i < d; ++i) ss += double(x[i]) * x[i];
+      for (int i = 0; i < d; ++i) x[i] = float(x[i] / std::sqrt(ss));
+    }
+  for (int t = 0; t < n; ++t) {
+    g[t] = -0.5f * (u(rng) + 1.0f);
+    b[t] = 2 * u(rng);
+  }
+  for (float& x : state0) x = 0.1f * u(rng);
+  DeltaNetHeadArgs a;
+  a.q = qkv.data();
+  a.k = qkv.data() + d;
+  a.v = qkv.data() + 2 * d;
+  a.qk_stride = a.v_stride = row;
+  a.g = g.data();
+  a.b = b.data();
+  a.gb_stride = 1;
+  a.out = out.data();
+  a.out_stride = d;
+  a.n_tokens = n;
+  a.dk = a.dv = d;
+  a.scale = 1.0f / std::sqrt(float(d));
+
+  auto best_us = [&](auto&& fn) {
+    double best = 1e30;
+    for (int rep = 0; rep < 30; ++rep) {
+      state = state0;
+      a.state = state.data();
+      const double t0 = now();
+      fn();
+      best = std::min(best, now() - t0);
+    }
+    return best * 1e6;
+  };
+  std::printf("one head, %d tokens, dk = dv = %d, 1 thread, kernel set %s\n", n, d, mixer_kernels().name);
+  const double rec = best_us([&] { delta_net_recurrent(a); });
+  const double rec_macs = 3.0 * d * d * n;
+  std::printf("%-22s %9.1f us  %6.3f us/token  %6.2f GMAC/s\n", "recurrent", rec, rec / n, rec_macs / rec * 1e-3);
+  for (int chunk : {64, 32, 16}) {
+    const double us = best_us([&] { delta_net_chunked(a, chunk); });
+    const double macs = (3.0 * d * d + 2.0 * chunk * d + chunk * chunk / 6.0) * n;
+    std::printf("chunked C=%-12d %9.1f us  %6.3f us/token  %6.2f GMAC/s  recurrent/chunked = %.2f\n", chunk, us,
+                us / n, macs / us * 1e-3, rec / us);
+  }
+  const double ref = best_us([&] { delta_net_chunked_ref(a, 64, 0, d); });
+  std::printf("%-22s %9.1f us  %6.3f us/token\n", "chunked plain C=64", ref, ref / n);
+  return 0;
+}
