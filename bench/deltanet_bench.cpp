@@ -4,9 +4,10 @@
 // and, for scale, the plain chunked form. Times are the best of several
 // runs (state reset before each, outside the timing).
 //
-//   cmake --build build --target deltallm_static   (builds lib/libdeltallm.a)
-//   c++ -O2 -std=c++20 -Isrc bench/deltanet_bench.cpp build/lib/libdeltallm.a \
-//       -lpthread -lpcre2-8 -lutf8proc -o build/deltanet_bench
+//   cmake --build build --target dllm_ops   (the util, formats and ops objects)
+//   c++ -O2 -std=c++20 -Isrc bench/deltanet_bench.cpp -lpthread -o build/deltanet_bench \
+//       $(find build/CMakeFiles/dllm_ops.dir build/CMakeFiles/dllm_util.dir build/CMakeFiles/dllm_formats.dir -name '*.o')
+//   (or link build/lib/libdeltallm.a -lpthread -lpcre2-8 -lutf8proc after building deltallm_static)
 //   build/deltanet_bench [n_tokens=512] [d=128]
 //
 // MAC counts per token (kernels.md §5.4): recurrent 3*d^2 (+ d^2 decay
