@@ -7,6 +7,7 @@
 //   S = clamp(alpha*S + k u^T, -1e6, 1e6)
 // The state S is [dk][dv], value index contiguous.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 namespace dllm {
@@ -61,6 +62,11 @@ void delta_net_recurrent_ref(const DeltaNetHeadArgs& a, int v_begin, int v_end);
 // Scratch lives in per-thread buffers that grow once; no allocation per call
 // after the first at a given size.
 void delta_net_chunked(const DeltaNetHeadArgs& a, int chunk);
+// exp(x) of a chunk's log-decay difference x <= 0, 0 below kDecayCutoff:
+// e^-60 = 9e-27 times a state clamped at 1e6 cannot show in a float output,
+// and it keeps subnormals (slow on some CPUs) out of the GEMMs.
+inline constexpr double kDecayCutoff = -60.0;
+inline float chunk_decay(double x) { return x < kDecayCutoff ? 0.0f : std::exp(float(x)); }
 // The plain (portable, auto-vectorisable) form: value columns [v_begin,
 // v_end) only, like delta_net_recurrent_ref.
 void delta_net_chunked_ref(const DeltaNetHeadArgs& a, int chunk, int v_begin, int v_end);

@@ -65,14 +65,14 @@ void delta_net_chunked_ref(const DeltaNetHeadArgs& a, int chunk, int v_begin, in
       acc += double(a.g[int64_t(t0 + r) * a.gb_stride]);
       gam[r] = acc;
       beta[r] = sigmoid(a.b[int64_t(t0 + r) * a.gb_stride]);
-      Gam[r] = std::exp(float(acc));
+      Gam[r] = chunk_decay(acc);
     }
-    for (int r = 0; r < L; ++r) dec[r] = std::exp(float(gam[L - 1] - gam[r]));
+    for (int r = 0; r < L; ++r) dec[r] = chunk_decay(gam[L - 1] - gam[r]);
 
     // T = (I + A)^-1 row by row (T_r = e_r - sum_{m<r} A[r][m] T_m), with
     // A[r][s] = beta_r exp(gamma_r - gamma_s) (k_r . k_s); P = scale * M.QK^T.
     for (int r = 0; r < L; ++r) {
-      for (int s = 0; s <= r; ++s) E[s] = std::exp(float(gam[r] - gam[s]));
+      for (int s = 0; s <= r; ++s) E[s] = chunk_decay(gam[r] - gam[s]);
       float* Tr = T + size_t(r) * L;
       float* Pr = P + size_t(r) * L;
       std::fill(Tr, Tr + L, 0.0f);

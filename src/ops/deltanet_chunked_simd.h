@@ -98,9 +98,9 @@ struct ChunkPrep {
       acc += double(a.g[int64_t(t0 + r) * a.gb_stride]);
       gam[r] = acc;
       beta[r] = sigmoid(a.b[int64_t(t0 + r) * a.gb_stride]);
-      Gam[r] = std::exp(float(acc));
+      Gam[r] = chunk_decay(acc);
     }
-    for (int r = 0; r < L; ++r) dec[r] = std::exp(float(gam[L - 1] - gam[r]));
+    for (int r = 0; r < L; ++r) dec[r] = chunk_decay(gam[L - 1] - gam[r]);
     for (int r = 0; r < L; ++r) {
       std::memcpy(KQ + size_t(r) * dk, a.k + int64_t(t0 + r) * a.qk_stride, sizeof(float) * size_t(dk));
       std::memcpy(KQ + size_t(L + r) * dk, a.q + int64_t(t0 + r) * a.qk_stride, sizeof(float) * size_t(dk));
@@ -129,6 +129,7 @@ struct ChunkPrep {
       for (int s = 0; s <= r; ++s) E[s] = float(gam[r] - gam[s]);  // <= 0: exp only ever of these
       for (int s = r + 1; s < Lw; ++s) E[s] = 0.0f;                  // the rest of the last vector
       for (int s = 0; s <= r; s += W) Vec::store(E + s, exp_v(Vec::load(E + s)));
+      for (int s = 0; s <= r && gam[r] - gam[s] < kDecayCutoff; ++s) E[s] = 0.0f;  // as chunk_decay
       float* Tr = T + size_t(r) * Lw;
       float* Pr = P + size_t(r) * Lw;
       const float* Gk = G + size_t(r) * Lw;
