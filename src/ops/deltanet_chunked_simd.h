@@ -114,15 +114,22 @@ struct ChunkPrep {
       }
       for (int r = L; r < Lw; ++r) kt[r] = ktd[r] = 0.0f;
     }
-    // Gram rows: k_r.k_s and q_r.k_s for s <= r, a column panel [j0, j0+W)
-    // only for the rows r >= j0 that need it.
-    for (int j0 = 0; j0 < L; j0 += W)
+    // Gram rows: k_r.k_s and q_r.k_s for s <= r, a column panel starting at
+    // j0 only for the rows r >= j0 that need it; panels of 2W columns where
+    // they fit (fewer broadcasts per multiply-add), then W.
+    auto gram = [&](int j0, auto NVC) {
+      constexpr int NV = decltype(NVC)::value;
       for (int part = 0; part < 2; ++part) {
         const int r0 = part * L + j0;
-        gemm_rows<1>(
-            L - j0, KQ + size_t(r0) * dk, dk, KT + j0, Lw, dk, false, [](int, V* acc) { acc[0] = Vec::zero(); },
-            [&](int i, V* acc) { Vec::store(G + size_t(r0 + i) * Lw + j0, acc[0]); });
+        gemm_rows<NV>(
+            L - j0, KQ + size_t(r0) * dk, dk, KT + j0, Lw, dk, false,
+            [](int, V* acc) { for (int j = 0; j < NV; ++j) acc[j] = Vec::zero(); },
+            [&](int i, V* acc) { for (int j = 0; j < NV; ++j) Vec::store(G + size_t(r0 + i) * Lw + j0 + j * W, acc[j]); });
       }
+    };
+    int j0 = 0;
+    for (; j0 + 2 * W <= Lw; j0 += 2 * W) gram(j0, std::integral_constant<int, 2>{});
+    if (j0 < L) gram(j0, std::integral_constant<int, 1>{});
     // T = (I + A)^-1 row by row: T_r = e_r - sum_{m<r} A[r][m] T_m, where
     // T_m is zero beyond column m; and P.
     for (int r = 0; r < L; ++r) {
