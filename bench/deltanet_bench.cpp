@@ -6,7 +6,7 @@
 //
 //   cmake --build build --target dllm_ops   (the util, formats and ops objects)
 //   c++ -O2 -std=c++20 -Isrc bench/deltanet_bench.cpp -lpthread -o build/deltanet_bench
-//       $(find build/CMakeFiles/dllm_ops.dir build/CMakeFiles/dllm_util.dir build/CMakeFiles/dllm_formats.dir -name '*.o')
+//       $(find build/CMakeFiles/dllm_{ops,util,formats}.dir -name '*.o')
 //   (one command line)
 //   (or link build/lib/libdeltallm.a -lpthread -lpcre2-8 -lutf8proc after building deltallm_static)
 //   build/deltanet_bench [n_tokens=512] [d=128]

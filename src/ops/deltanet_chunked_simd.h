@@ -124,7 +124,9 @@ struct ChunkPrep {
         gemm_rows<NV>(
             L - j0, KQ + size_t(r0) * dk, dk, KT + j0, Lw, dk, false,
             [](int, V* acc) { for (int j = 0; j < NV; ++j) acc[j] = Vec::zero(); },
-            [&](int i, V* acc) { for (int j = 0; j < NV; ++j) Vec::store(G + size_t(r0 + i) * Lw + j0 + j * W, acc[j]); });
+            [&](int i, V* acc) {
+              for (int j = 0; j < NV; ++j) Vec::store(G + size_t(r0 + i) * Lw + j0 + j * W, acc[j]);
+            });
       }
     };
     int j0 = 0;

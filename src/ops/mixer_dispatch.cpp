@@ -33,9 +33,10 @@ void exp_shifted_portable(float* x, int64_t n, float shift) {
   for (int64_t i = 0; i < n; ++i) x[i] = exp_fast(x[i] - shift);
 }
 
-const MixerKernels kPortable{"portable",          &delta_net_portable,    &delta_net_chunked_portable, &conv1d_causal_ref,
-                             &attention_one_ref,  &silu_mul_portable,     &silu_inplace_portable,
-                             &mul_silu_portable,  &mul_sigmoid_portable,  &exp_shifted_portable};
+const MixerKernels kPortable{"portable",           &delta_net_portable,   &delta_net_chunked_portable,
+                             &conv1d_causal_ref,   &attention_one_ref,    &silu_mul_portable,
+                             &silu_inplace_portable, &mul_silu_portable,  &mul_sigmoid_portable,
+                             &exp_shifted_portable};
 
 }  // namespace
 

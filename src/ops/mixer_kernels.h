@@ -1,5 +1,5 @@
 // Internal: the kernel sets behind the token-mixing ops (delta_net_recurrent,
-// conv1d_causal, attention_one) and the vectorised activations of
+// delta_net_chunked, conv1d_causal, attention_one) and the vectorised activations of
 // elementwise.h, one per ISA, chosen once from CPUID.
 #pragma once
 #include "ops/attention.h"
