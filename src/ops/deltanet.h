@@ -7,6 +7,7 @@
 //   S = clamp(alpha*S + k u^T, -1e6, 1e6)
 // The state S is [dk][dv], value index contiguous.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 namespace dllm {
@@ -42,6 +43,33 @@ void delta_net_recurrent(const DeltaNetHeadArgs& a);
 // The plain reference: value columns [v_begin, v_end) only (state columns,
 // output columns and checkpoints outside the range are left alone).
 void delta_net_recurrent_ref(const DeltaNetHeadArgs& a, int v_begin, int v_end);
+
+// The same rule in the chunked (WY / UT) form of kernels.md §5, for prefill:
+// the tokens are cut into chunks of `chunk` (the last one may be shorter);
+// within a chunk the state-independent parts (cumulative log-decay, Gram
+// matrices, T = (I+A)^-1 by forward substitution) are computed once, and the
+// state enters only through three small GEMMs per chunk:
+//   U = T*diag(beta)*(V - diag(Gamma)*K*H),  O = scale*(diag(Gamma)*Q*H + (M.QK^T)*U),
+//   H = clamp(Gamma_C*H + (diag(exp(gamma_C - gamma))*K)^T*U, -1e6, 1e6).
+// Same inputs, outputs and state as delta_net_recurrent up to float rounding
+// (~1e-6 relative), except that the +-1e6 state clamp is applied at chunk
+// boundaries only (it differs only if a state genuinely explodes). Any dk,
+// dv. Refuses per-step checkpoints (dllm::Error: callers that need them use
+// delta_net_recurrent) and chunk < 1. A call whose gates are not all <= 0
+// (never the case for Qwen: g = -exp(A)*softplus(.)) or has a NaN gate runs
+// the recurrent kernel instead: the chunked decays exp(gamma_r - gamma_s)
+// are only bounded by 1 when g <= 0 (§5.5).
+// Scratch lives in per-thread buffers that grow once; no allocation per call
+// after the first at a given size.
+void delta_net_chunked(const DeltaNetHeadArgs& a, int chunk);
+// exp(x) of a chunk's log-decay difference x <= 0, 0 below kDecayCutoff:
+// e^-60 = 9e-27 times a state clamped at 1e6 cannot show in a float output,
+// and it keeps subnormals (slow on some CPUs) out of the GEMMs.
+inline constexpr double kDecayCutoff = -60.0;
+inline float chunk_decay(double x) { return x < kDecayCutoff ? 0.0f : std::exp(float(x)); }
+// The plain (portable, auto-vectorisable) form: value columns [v_begin,
+// v_end) only, like delta_net_recurrent_ref.
+void delta_net_chunked_ref(const DeltaNetHeadArgs& a, int chunk, int v_begin, int v_end);
 
 // Depthwise causal conv1d over the channels of one sequence (models.md §3.2
 // step 3), no bias, SiLU not applied here:

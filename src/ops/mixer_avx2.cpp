@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "ops/elementwise.h"
 #include "ops/mixer_kernels.h"
@@ -41,11 +43,12 @@ struct Vec {
 };
 
 #include "ops/mixer_simd_impl.h"
+#include "ops/deltanet_chunked_simd.h"
 
 }  // namespace
 
 extern const MixerKernels kAvx2;
-const MixerKernels kAvx2{"avx2", &delta_net_simd, &conv1d_simd, &attention_simd,
+const MixerKernels kAvx2{"avx2", &delta_net_simd, &delta_net_chunked_simd, &conv1d_simd, &attention_simd,
                                 &silu_mul_simd,  &silu_inplace_simd, &mul_silu_simd,
                                 &mul_sigmoid_simd, &exp_shifted_simd};
 

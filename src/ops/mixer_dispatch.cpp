@@ -15,6 +15,7 @@ extern const MixerKernels kAvx512;  // mixer_avx512.cpp
 namespace {
 
 void delta_net_portable(const DeltaNetHeadArgs& a) { delta_net_recurrent_ref(a, 0, a.dv); }
+void delta_net_chunked_portable(const DeltaNetHeadArgs& a, int chunk) { delta_net_chunked_ref(a, chunk, 0, a.dv); }
 
 void silu_mul_portable(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) gate[i] = silu(gate[i]) * up[i];
@@ -32,9 +33,10 @@ void exp_shifted_portable(float* x, int64_t n, float shift) {
   for (int64_t i = 0; i < n; ++i) x[i] = exp_fast(x[i] - shift);
 }
 
-const MixerKernels kPortable{"portable",          &delta_net_portable,    &conv1d_causal_ref,
-                             &attention_one_ref,  &silu_mul_portable,     &silu_inplace_portable,
-                             &mul_silu_portable,  &mul_sigmoid_portable,  &exp_shifted_portable};
+const MixerKernels kPortable{"portable",           &delta_net_portable,   &delta_net_chunked_portable,
+                             &conv1d_causal_ref,   &attention_one_ref,    &silu_mul_portable,
+                             &silu_inplace_portable, &mul_silu_portable,  &mul_sigmoid_portable,
+                             &exp_shifted_portable};
 
 }  // namespace
 

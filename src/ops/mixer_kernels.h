@@ -1,5 +1,5 @@
 // Internal: the kernel sets behind the token-mixing ops (delta_net_recurrent,
-// conv1d_causal, attention_one) and the vectorised activations of
+// delta_net_chunked, conv1d_causal, attention_one) and the vectorised activations of
 // elementwise.h, one per ISA, chosen once from CPUID.
 #pragma once
 #include "ops/attention.h"
@@ -10,6 +10,7 @@ namespace dllm {
 struct MixerKernels {
   const char* name;
   void (*delta_net)(const DeltaNetHeadArgs& a);
+  void (*delta_net_chunked)(const DeltaNetHeadArgs& a, int chunk);
   void (*conv1d)(const Conv1dArgs& a, int64_t c_begin, int64_t c_end);
   void (*attention)(const float* q, int n_heads, int n_kv_heads, int head_dim, const KvRows& kv, int64_t n_kv,
                     float scale, float* out, float* scores, int h_begin, int h_end);
