@@ -1,5 +1,5 @@
 #!/bin/sh
-# The inference commands (run, chat, bench, tokenize, template) and the
+# The inference commands (run, chat, bench, tokenize, template, perplexity) and the
 # helpers they include reach the engine only through include/deltallm.h
 # (issue: "the inference commands of the CLI use only this API"). Allowed
 # project headers: the CLI's own helpers, util/error.h (the Error type
@@ -11,7 +11,7 @@ set -eu
 tools=$1/tools
 allowed=' api_util.h cli_util.h command.h sampling_flags.h util/error.h text/unicode.h '
 status=0
-for f in cmd_run.cpp cmd_chat.cpp cmd_bench.cpp cmd_tokenize.cpp cmd_template.cpp \
+for f in cmd_run.cpp cmd_chat.cpp cmd_bench.cpp cmd_tokenize.cpp cmd_template.cpp cmd_perplexity.cpp \
          api_util.h cli_util.h command.h sampling_flags.h; do
   [ -f "$tools/$f" ] || { echo "cli_api_only_check: FAIL: missing $tools/$f" >&2; exit 1; }
   for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$tools/$f"); do
