@@ -152,6 +152,55 @@ TEST(PerplexityCli, PplEqualsDirectComputation) {
   EXPECT_LT(err, ppl);
 }
 
+// The generated model with tokenizer.ggml.add_bos_token patched to true (the
+// BOOL value byte right after the key and its 4-byte type).
+std::string bos_model() {
+  std::string bytes = dllm::test::read_file(dllm::test::tiny_model("qwen35"));
+  const std::string key = "tokenizer.ggml.add_bos_token";
+  const size_t at = bytes.find(key);
+  EXPECT_NE(at, std::string::npos);
+  EXPECT_EQ(bytes[at + key.size()], 7);  // GGUF type BOOL
+  EXPECT_EQ(bytes[at + key.size() + 4], 0);
+  bytes[at + key.size() + 4] = 1;
+  const std::string p = dllm::test::temp_path("qwen35-tiny-add-bos.gguf");
+  dllm::test::write_file(p, bytes);
+  return p;
+}
+
+TEST(PerplexityCli, BosFirstWhenTheModelAddsBos) {
+  const std::string m = bos_model(), plain = dllm::test::tiny_model("qwen35");
+  const std::string f = text_file("bos-text.txt", kText);
+  const std::vector<std::string> args = {"-f", f, "-c", std::to_string(kCtx), "--chunks", std::to_string(kChunks)};
+  std::vector<std::string> a = {"perplexity", "-m", m};
+  a.insert(a.end(), args.begin(), args.end());
+  auto r = run_deltallm(a);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("BOS first"), std::string::npos) << r.err;
+  const double ppl = value_of(r.out, "PPL");
+  EXPECT_NEAR(ppl / direct_ppl(m, kText, kCtx, kChunks), 1.0, 1e-4);
+  a[2] = plain;
+  auto r2 = run_deltallm(a);
+  ASSERT_EQ(r2.status, 0) << r2.err;
+  EXPECT_EQ(r2.err.find("BOS first"), std::string::npos) << r2.err;
+  EXPECT_NE(value_of(r2.out, "PPL"), ppl);  // other tokens, other contexts
+}
+
+// The test data's f32 and Q8_0 files of the same weights (skipped without ../shared/testdata).
+TEST(PerplexityCli, KlDivergenceTestdataQ8) {
+  std::string td;
+  DLLM_REQUIRE_TESTDATA(td);
+  const std::string f32 = td + "/qwen35-tiny-f32.gguf", q8 = td + "/qwen35-tiny-Q8_0.gguf";
+  const std::string f = text_file("td-text.txt", kText);
+  const std::string base = dllm::test::temp_path("td-base.bin");
+  auto r0 = run_deltallm({"perplexity", "-m", f32, "-f", f, "-c", "64", "--chunks", "2", "--kl-divergence-base", base});
+  ASSERT_EQ(r0.status, 0) << r0.err;
+  auto r1 = run_deltallm({"perplexity", "-m", q8, "-f", f, "--kl-divergence", base});
+  ASSERT_EQ(r1.status, 0) << r1.err;
+  EXPECT_GT(value_of(r1.out, "Mean KLD"), 1e-9) << r1.out;
+  EXPECT_LT(value_of(r1.out, "Mean KLD"), 0.1) << r1.out;
+  EXPECT_GT(value_of(r1.out, "Same top token"), 50.0) << r1.out;
+}
+
 TEST(PerplexityCli, KlDivergence) {
   const std::string m = dllm::test::tiny_model("qwen35");
   const std::string f = text_file("kl-text.txt", kText);
