@@ -32,13 +32,14 @@ constexpr int kRows = 8;
 constexpr int64_t kInplaceMax = 8;  // activation rows up to which decode reads weights in place
 
 // The codebook types, Q8_0 and MXFP4: quants of either sign without a common
-// power-of-two offset.
+// power-of-two offset. (ik's IQ2 and IQ3 codebooks, -31..22 and -63..51, are
+// narrow: stored as q + 32 / q + 64, 1..54 and 1..115, they need no sign
+// trick and maddubs cannot saturate: 2 * 127 * 115 < 32768.)
 constexpr bool is_wide(GgmlType t) {
   switch (t) {
     case GgmlType::Q8_0: case GgmlType::IQ4_NL: case GgmlType::IQ4_XS: case GgmlType::IQ4_K:
     case GgmlType::IQ4_KS: case GgmlType::IQ4_KSS: case GgmlType::IQ5_K: case GgmlType::IQ5_KS:
-    case GgmlType::IQ6_K: case GgmlType::IQ2_K: case GgmlType::IQ2_KS: case GgmlType::IQ3_K:
-    case GgmlType::IQ3_KS: case GgmlType::IQ2_KL: case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS:
+    case GgmlType::IQ6_K: case GgmlType::IQ2_KL: case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS:
     case GgmlType::IQ2_S: case GgmlType::IQ3_XXS: case GgmlType::IQ3_S: case GgmlType::IQ1_S:
     case GgmlType::IQ1_M: case GgmlType::MXFP4:
       return true;
@@ -48,13 +49,12 @@ constexpr bool is_wide(GgmlType t) {
 }
 
 // Largest |q| of a wide type: small codebooks let more maddubs results share
-// an int16 sum. ik's IQ2: -31..22, IQ3 and IQ2_KL: -63..51; mainline's grid
+// an int16 sum. IQ2_KL: -63..51; mainline's grid
 // magnitudes 43 (IQ2_*), 62 (IQ3_XXS), 15 (IQ3_S); 8g +- 1 <= 9 (IQ1_*);
 // doubled FP4 <= 12 (MXFP4); else up to 128.
 constexpr int wide_umax(GgmlType t) {
   switch (t) {
-    case GgmlType::IQ2_K: case GgmlType::IQ2_KS: return 31;
-    case GgmlType::IQ3_K: case GgmlType::IQ3_KS: case GgmlType::IQ2_KL: return 63;
+    case GgmlType::IQ2_KL: return 63;
     case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS: case GgmlType::IQ2_S: return 43;
     case GgmlType::IQ3_XXS: return 62;
     case GgmlType::IQ3_S: return 15;
@@ -71,14 +71,16 @@ struct Spec {
   // Mins per 32-block (both 16-halves alike): one fma with the block's dsum32.
   static constexpr bool kMins32 = kMins && T != GgmlType::Q2_K;
   static constexpr bool kWide = is_wide(T);
+  static constexpr bool kIQ2 = T == GgmlType::IQ2_K || T == GgmlType::IQ2_KS;
+  static constexpr bool kIQ3 = T == GgmlType::IQ3_K || T == GgmlType::IQ3_KS;
   static constexpr int kOff = T == GgmlType::Q4_0 ? 8 : T == GgmlType::Q5_0 ? 16 : T == GgmlType::Q3_K ? 4
-                            : (T == GgmlType::Q6_K || T == GgmlType::Q6_0) ? 32 : 0;
-  static constexpr int kShift = kOff == 4 ? 2 : kOff == 8 ? 3 : kOff == 16 ? 4 : kOff == 32 ? 5 : 0;
+                            : (T == GgmlType::Q6_K || T == GgmlType::Q6_0 || kIQ2) ? 32 : kIQ3 ? 64 : 0;
+  static constexpr int kShift = kOff == 4 ? 2 : kOff == 8 ? 3 : kOff == 16 ? 4 : kOff == 32 ? 5 : kOff == 64 ? 6 : 0;
   // Largest stored weight byte.
   static constexpr int kUmax = kWide ? wide_umax(T)
                              : (T == GgmlType::Q4_0 || T == GgmlType::Q4_1 || T == GgmlType::Q4_K) ? 15
                              : (T == GgmlType::Q5_0 || T == GgmlType::Q5_1 || T == GgmlType::Q5_K) ? 31
-                             : T == GgmlType::Q2_K ? 3 : T == GgmlType::Q3_K ? 7 : 63;
+                             : T == GgmlType::Q2_K ? 3 : T == GgmlType::Q3_K ? 7 : kIQ2 ? 54 : kIQ3 ? 115 : 63;
   // maddubs results (each <= 2*127*kUmax) summed in int16 before widening;
   // never across a 16-group for types with 16-group multipliers. kG == 8
   // takes block_unrolled, which has no sign trick: narrow types only.
@@ -461,10 +463,10 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     R.dw = f16x8(p, kBytes);
     if constexpr (Spec<T>::kMins) R.mlo = f16x8(p + 2, kBytes);
   } else if constexpr (fast::kSuperBlock<T>) {
-    static_assert(Spec<T>::kOff == fast::kSuperBlockOffset<T>);
     fast::SuperBlock B;
     fast::super_block<T>(row, c, B);
-    for (int ib = 0; ib < 8; ++ib) R.q[ib] = B.q[ib];
+    constexpr int kAdd = Spec<T>::kOff - fast::kSuperBlockOffset<T>;  // the decoder's offset to the kernel's
+    for (int ib = 0; ib < 8; ++ib) R.q[ib] = kAdd ? _mm256_add_epi8(B.q[ib], _mm256_set1_epi8(char(kAdd))) : B.q[ib];
     R.dw = B.dw;
     if constexpr (Spec<T>::kS16) _mm256_store_si256(reinterpret_cast<__m256i*>(R.s16), B.s16);
   } else if constexpr (T == GgmlType::Q2_K) {
