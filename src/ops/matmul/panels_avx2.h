@@ -31,36 +31,49 @@ namespace pnl {
 constexpr int kRows = 8;
 constexpr int64_t kInplaceMax = 8;  // activation rows up to which decode reads weights in place
 
-// The codebook types, Q8_0 and MXFP4: quants of either sign without a common
-// power-of-two offset. (ik's IQ2 and IQ3 codebooks, -31..22 and -63..51, are
-// narrow: stored as q + 32 / q + 64, 1..54 and 1..115, they need no sign
-// trick and maddubs cannot saturate: 2 * 127 * 115 < 32768.)
+// Wide types: quants of either sign up to |q| = 128 (Q8_0 and the codebooks
+// reaching +-127), multiplied with the sign trick (|q| times the activation
+// with q's sign). Every other type is narrow: stored as q + off with off a
+// power of two, unsigned, and off * (sum of the activation quants) taken off
+// afterwards in integers. For small codebooks that beats the sign trick (no
+// psign per product): off >= the largest |q| keeps q + off >= 0, and
+// q + off <= 127 keeps maddubs from saturating (2 * 127 * 127 < 32768).
 constexpr bool is_wide(GgmlType t) {
   switch (t) {
     case GgmlType::Q8_0: case GgmlType::IQ4_NL: case GgmlType::IQ4_XS: case GgmlType::IQ4_K:
     case GgmlType::IQ4_KS: case GgmlType::IQ4_KSS: case GgmlType::IQ5_K: case GgmlType::IQ5_KS:
-    case GgmlType::IQ6_K: case GgmlType::IQ2_KL: case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS:
-    case GgmlType::IQ2_S: case GgmlType::IQ3_XXS: case GgmlType::IQ3_S: case GgmlType::IQ1_S:
-    case GgmlType::IQ1_M: case GgmlType::MXFP4:
+    case GgmlType::IQ6_K:
       return true;
     default:
       return false;
   }
 }
 
-// Largest |q| of a wide type: small codebooks let more maddubs results share
-// an int16 sum. IQ2_KL: -63..51; mainline's grid
-// magnitudes 43 (IQ2_*), 62 (IQ3_XXS), 15 (IQ3_S); 8g +- 1 <= 9 (IQ1_*);
-// doubled FP4 <= 12 (MXFP4); else up to 128.
-constexpr int wide_umax(GgmlType t) {
+// Offset and largest stored byte (q + off) of the narrow types.
+struct Narrow {
+  int off, umax;
+};
+constexpr Narrow narrow(GgmlType t) {
   switch (t) {
-    case GgmlType::IQ2_KL: return 63;
-    case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS: case GgmlType::IQ2_S: return 43;
-    case GgmlType::IQ3_XXS: return 62;
-    case GgmlType::IQ3_S: return 15;
-    case GgmlType::IQ1_S: case GgmlType::IQ1_M: return 9;
-    case GgmlType::MXFP4: return 12;
-    default: return 128;
+    case GgmlType::Q4_0: return {8, 15};
+    case GgmlType::Q4_1: case GgmlType::Q4_K: return {0, 15};
+    case GgmlType::Q5_0: return {16, 31};
+    case GgmlType::Q5_1: case GgmlType::Q5_K: return {0, 31};
+    case GgmlType::Q2_K: return {0, 3};
+    case GgmlType::Q3_K: return {4, 7};
+    case GgmlType::Q6_K: case GgmlType::Q6_0: return {32, 63};
+    // ik's IQ2 codebook -31..22, IQ3 -63..51, IQ2_KL's pairs -63..51 (within +-63)
+    case GgmlType::IQ2_K: case GgmlType::IQ2_KS: return {32, 54};
+    case GgmlType::IQ3_K: case GgmlType::IQ3_KS: return {64, 115};
+    case GgmlType::IQ2_KL: return {64, 127};
+    // mainline's grids with signs: magnitudes <= 43 (IQ2_*), 62 (IQ3_XXS),
+    // 15 (IQ3_S), 8g +- 1 <= 9 (IQ1_*); doubled FP4 <= 12 (MXFP4)
+    case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS: case GgmlType::IQ2_S: return {64, 107};
+    case GgmlType::IQ3_XXS: return {64, 126};
+    case GgmlType::IQ3_S: return {16, 31};
+    case GgmlType::IQ1_S: case GgmlType::IQ1_M: return {16, 25};
+    case GgmlType::MXFP4: return {16, 28};
+    default: return {0, 0};
   }
 }
 
@@ -71,16 +84,13 @@ struct Spec {
   // Mins per 32-block (both 16-halves alike): one fma with the block's dsum32.
   static constexpr bool kMins32 = kMins && T != GgmlType::Q2_K;
   static constexpr bool kWide = is_wide(T);
-  static constexpr bool kIQ2 = T == GgmlType::IQ2_K || T == GgmlType::IQ2_KS;
-  static constexpr bool kIQ3 = T == GgmlType::IQ3_K || T == GgmlType::IQ3_KS;
-  static constexpr int kOff = T == GgmlType::Q4_0 ? 8 : T == GgmlType::Q5_0 ? 16 : T == GgmlType::Q3_K ? 4
-                            : (T == GgmlType::Q6_K || T == GgmlType::Q6_0 || kIQ2) ? 32 : kIQ3 ? 64 : 0;
-  static constexpr int kShift = kOff == 4 ? 2 : kOff == 8 ? 3 : kOff == 16 ? 4 : kOff == 32 ? 5 : kOff == 64 ? 6 : 0;
+  static_assert(kWide != (narrow(T).umax > 0), "every int8 type is wide or narrow");
+  static constexpr int kOff = narrow(T).off;
+  static_assert(kOff == 0 || kOff == 4 || kOff == 8 || kOff == 16 || kOff == 32 || kOff == 64);
+  static constexpr int kShift = kOff == 0 ? 0 : std::countr_zero(unsigned(kOff));
   // Largest stored weight byte.
-  static constexpr int kUmax = kWide ? wide_umax(T)
-                             : (T == GgmlType::Q4_0 || T == GgmlType::Q4_1 || T == GgmlType::Q4_K) ? 15
-                             : (T == GgmlType::Q5_0 || T == GgmlType::Q5_1 || T == GgmlType::Q5_K) ? 31
-                             : T == GgmlType::Q2_K ? 3 : T == GgmlType::Q3_K ? 7 : kIQ2 ? 54 : kIQ3 ? 115 : 63;
+  static constexpr int kUmax = kWide ? 128 : narrow(T).umax;
+  static_assert(kUmax <= 127 || kWide, "q + off must fit maddubs' unsigned operand without saturating");
   // maddubs results (each <= 2*127*kUmax) summed in int16 before widening;
   // never across a 16-group for types with 16-group multipliers. kG == 8
   // takes block_unrolled, which has no sign trick: narrow types only.
