@@ -534,14 +534,20 @@ void Engine::finish(Slot& s, const std::string& reason, const std::string& error
     if (gen > 0) metrics_.tokens_per_s.observe(double(s.generated - 1) / gen);
   }
   log_request(s, secs, error.empty() ? reason : "error");
-  s.job->finish(reason, error, u, s.matched_stop);
+  // The slot is free before the client hears the end: a client that sends its
+  // next request as soon as this reply is complete must find it free (with
+  // --max-queue 0 it would otherwise get a 503 now and then).
+  const std::shared_ptr<Job> job = std::move(s.job);
   s.job.reset();
   s.sampler.reset();
   s.detok.reset();
   s.prefilling = false;
   s.last_used = ++tick_;
-  std::lock_guard<std::mutex> lock(mu_);
-  --busy_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --busy_;
+  }
+  job->finish(reason, error, u, s.matched_stop);
 }
 
 void Engine::log_request(const Slot& s, double seconds, const std::string& end) {
