@@ -1,6 +1,6 @@
 // `deltallm imatrix`: its sums of squares and row counts against the
 // independent numpy reference's matmul inputs (tests/tools/imatrix_ref.py over
-// tests/reference/model.py) for a dense and an MoE model; the dat output's
+// tests/reference/model.py) for qwen35, qwen35moe and qwen3next; the dat output's
 // normalisation and call counting (small batches skipped for dense weights);
 // the reference engine's own imatrix of qwen35-tiny-f32 (testdata); bad inputs.
 #include <gtest/gtest.h>
@@ -81,9 +81,8 @@ constexpr int kCtx = 32, kChunks = 3;
 const std::string kText = make_text(11, 600);
 
 // The command's GGUF output against the numpy reference's matmul inputs.
-void check_against_numpy(const std::string& arch) {
+void check_against_numpy(const std::string& arch, const std::string& m) {
   if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 is missing";
-  const std::string m = dllm::test::tiny_model(arch);
   const std::string f = text_file("imx-text.txt", kText);
   const std::string out = dllm::test::temp_path("imx-" + arch + ".gguf");
   auto r = run_deltallm({"imatrix", "-m", m, "-f", f, "-o", out, "-c", std::to_string(kCtx), "--chunks",
@@ -128,8 +127,19 @@ void check_against_numpy(const std::string& arch) {
               worst_name.c_str());
 }
 
-TEST(ImatrixCli, DenseEqualsNumpy) { check_against_numpy("qwen35"); }
-TEST(ImatrixCli, MoeEqualsNumpy) { check_against_numpy("qwen35moe"); }
+TEST(ImatrixCli, DenseEqualsNumpy) { check_against_numpy("qwen35", dllm::test::tiny_model("qwen35")); }
+TEST(ImatrixCli, MoeEqualsNumpy) { check_against_numpy("qwen35moe", dllm::test::tiny_model("qwen35moe")); }
+// ssm_ba, shared expert and its gate; then the fused layouts: ssm_in and ffn_gate_up_exps
+TEST(ImatrixCli, Qwen3NextEqualsNumpy) { check_against_numpy("qwen3next", dllm::test::tiny_model("qwen3next")); }
+TEST(ImatrixCli, FusedLayoutsEqualNumpy) {
+  dllm::gen::GenOptions o;
+  o.arch = "qwen3next";
+  o.preset = "tiny";
+  o.seed = 3;
+  o.qwen3next_input = "fused";
+  o.fused_gate_up = true;
+  check_against_numpy("qwen3next-fused", dllm::test::generated_model(o));
+}
 
 // The first layer's input projections see rmsnorm(embedding) * attn_norm: an
 // exact check of the normalisation that needs no forward pass at all is in
