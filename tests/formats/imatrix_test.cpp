@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <random>
 
 #include "formats/gguf.h"
 #include "formats/imatrix.h"
@@ -225,6 +226,24 @@ TEST(Imatrix, DamagedGgufIsRefused) {
   // (the last tensor, 4 counts, is followed by 16 bytes of alignment padding)
   for (size_t n : {size_t(5), size_t(40), good.size() / 2, good.size() - 17})
     EXPECT_FALSE(error_for("cut.gguf", good.substr(0, n)).empty()) << "cut at " << n;
+}
+
+// Random byte damage: an error or a valid read, never a crash (run under ASan).
+TEST(Imatrix, RandomMutationsNeverCrash) {
+  std::mt19937 rng(5);
+  for (const bool gguf : {false, true}) {
+    const std::string p = test::temp_path(gguf ? "mut.gguf" : "mut.dat");
+    if (gguf) write_imatrix_gguf(sample(ImatrixFormat::Gguf), p);
+    else write_imatrix_dat(sample(ImatrixFormat::Dat), p);
+    const std::string good = bytes_of(p);
+    for (int i = 0; i < 300; ++i) {
+      std::string b = good;
+      const int n = 1 + int(rng() % 4);
+      for (int k = 0; k < n; ++k) b[rng() % b.size()] = char(rng() & 0xff);
+      if (rng() % 4 == 0) b.resize(rng() % b.size());
+      error_for(gguf ? "m.gguf" : "m.dat", b);  // must return (either way)
+    }
+  }
 }
 
 TEST(Imatrix, ReadsTheReferenceFile) {
