@@ -500,6 +500,27 @@ DELTALLM_API deltallm_status deltallm_context_set_abort_callback(deltallm_contex
                                                                  deltallm_abort_callback callback,
                                                                  void* user_data);
 
+/* Receives the activation rows that enter one weight matrix multiplication
+ * during a decode (importance matrices, activation statistics): tensor_name
+ * is the weight's GGUF name ("blk.0.attn_qkv.weight", "blk.3.ffn_down.weight";
+ * "output.weight" — or "token_embd.weight" when tied — for the output head,
+ * which sees only the rows that asked for logits). For a stacked MoE expert
+ * tensor ("blk.N.ffn_gate_exps.weight" ...) expert is the expert's index and
+ * rows are only the tokens routed to it (one call per expert with tokens);
+ * else expert is -1. rows: [n_rows][n_cols] floats, contiguous, valid during
+ * the call only; n_cols is the weight's input width. Called on the thread that
+ * called deltallm_decode, once per weight per micro-batch (of at most n_batch
+ * tokens), in the order of the forward pass. It must not call into the
+ * context. */
+typedef void (*deltallm_activation_callback)(void* user_data, const char* tensor_name, int32_t expert,
+                                             const float* rows, int32_t n_rows, int32_t n_cols);
+
+/* Sets (callback NULL: removes) the activation observer of later decodes.
+ * Without one, decoding pays nothing for it. Errors: INVALID_ARGUMENT. */
+DELTALLM_API deltallm_status deltallm_context_set_activation_callback(deltallm_context* ctx,
+                                                                      deltallm_activation_callback callback,
+                                                                      void* user_data);
+
 /* A batch of tokens to evaluate. The arrays are read during deltallm_decode
  * only (the caller keeps ownership). */
 typedef struct deltallm_batch {

@@ -222,6 +222,16 @@ deltallm_status deltallm_context_set_abort_callback(deltallm_context* ctx, delta
   });
 }
 
+deltallm_status deltallm_context_set_activation_callback(deltallm_context* ctx, deltallm_activation_callback callback,
+                                                         void* user_data) {
+  return guard("deltallm_context_set_activation_callback", DELTALLM_ERR_INVALID_ARGUMENT, [&] {
+    dllm::ActivationObserver obs;
+    obs.fn = callback;  // the same signature (int32_t is int here)
+    obs.user = callback ? user_data : nullptr;
+    ctx_ref(ctx).set_activation_observer(obs);
+  });
+}
+
 deltallm_batch deltallm_batch_default_params(void) {
   deltallm_batch b;
   std::memset(&b, 0, sizeof b);

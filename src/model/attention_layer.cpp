@@ -20,8 +20,11 @@ void attention_layer(const Model& model, int il, const MicroBatch& ub, SequenceM
   const int n = ub.n, Hq = hp.n_head, Hkv = hp.n_head_kv, D = hp.head_dim;
   const int64_t qd = int64_t(Hq) * D, kvd = int64_t(Hkv) * D;
   const float* h = ws.h.data();
+  observe(ws, il, "attn_q", h, n, L.wq.cols);
   matmul(L.wq, h, n, ws.qg.data(), pool, ws.mm);  // [n][2*Hq*D]
+  observe(ws, il, "attn_k", h, n, L.wk.cols);
   matmul(L.wk, h, n, ws.k.data(), pool, ws.mm);   // [n][Hkv*D]
+  observe(ws, il, "attn_v", h, n, L.wv.cols);
   matmul(L.wv, h, n, ws.v.data(), pool, ws.mm);   // [n][Hkv*D]
 
   RopeParams rp;
@@ -90,6 +93,7 @@ void attention_layer(const Model& model, int il, const MicroBatch& ub, SequenceM
       for (int hh = 0; hh < Hq; ++hh) mul_sigmoid(a + hh * D, qg + int64_t(hh) * 2 * D + D, D);
     }
   });
+  observe(ws, il, "attn_output", ws.attn.data(), n, L.wo.cols);
   matmul(L.wo, ws.attn.data(), n, ws.y.data(), pool, ws.mm);
 }
 

@@ -10,16 +10,20 @@ namespace dllm {
 
 namespace {
 
-// y = W_down * (silu(W_gate x) * (W_up x)) for n rows of x.
+// y = W_down * (silu(W_gate x) * (W_up x)) for n rows of x. `shexp`: the
+// MoE block's shared expert (only for the activation observer's names).
 void dense_swiglu(const WeightView& wg, const WeightView& wu, const WeightView& wd, const float* x, int n, float* y,
-                  ForwardWorkspace& ws, ThreadPool& pool) {
+                  ForwardWorkspace& ws, ThreadPool& pool, int il, bool shexp) {
   const int64_t F = wg.rows;
+  observe(ws, il, shexp ? "ffn_gate_shexp" : "ffn_gate", x, n, wg.cols);
   matmul(wg, x, n, ws.ff_gate.data(), pool, ws.mm);
+  observe(ws, il, shexp ? "ffn_up_shexp" : "ffn_up", x, n, wu.cols);
   matmul(wu, x, n, ws.ff_up.data(), pool, ws.mm);
   // Row by row over the threads (elementwise: the split changes no bits).
   pool.parallel_for(n, [&](int64_t t0, int64_t t1) {
     silu_mul(ws.ff_gate.data() + t0 * F, ws.ff_up.data() + t0 * F, (t1 - t0) * F);
   });
+  observe(ws, il, shexp ? "ffn_down_shexp" : "ffn_down", ws.ff_gate.data(), n, wd.cols);
   matmul(wd, ws.ff_gate.data(), n, y, pool, ws.mm);
 }
 
@@ -27,7 +31,7 @@ void dense_swiglu(const WeightView& wg, const WeightView& wu, const WeightView& 
 
 void ffn_layer(const Model& model, int il, int n, ForwardWorkspace& ws, ThreadPool& pool) {
   const LayerWeights& L = model.layers()[il];
-  dense_swiglu(L.ffn_gate, L.ffn_up, L.ffn_down, ws.h.data(), n, ws.y.data(), ws, pool);
+  dense_swiglu(L.ffn_gate, L.ffn_up, L.ffn_down, ws.h.data(), n, ws.y.data(), ws, pool, il, false);
 }
 
 void moe_layer(const Model& model, int il, int n, ForwardWorkspace& ws, ThreadPool& pool) {
@@ -39,6 +43,7 @@ void moe_layer(const Model& model, int il, int n, ForwardWorkspace& ws, ThreadPo
   float* y = ws.y.data();
 
   // 1-3: router softmax over all experts, top-K, renormalised weights.
+  observe(ws, il, "ffn_gate_inp", f, n, L.gate_inp.cols);
   matmul(L.gate_inp, f, n, ws.router.data(), pool, ws.mm);
   for (int t = 0; t < n; ++t) {
     float* p = ws.router.data() + int64_t(t) * X;
@@ -82,6 +87,7 @@ void moe_layer(const Model& model, int il, int n, ForwardWorkspace& ws, ThreadPo
     for (int i = 0; i < cnt; ++i) std::copy_n(f + int64_t(ws.expert_rows[i]) * E, E, ws.xe.data() + int64_t(i) * E);
     if (L.fused_gate_up) {
       // [cnt][2Fe]: gate rows first, then up rows
+      observe(ws, il, "ffn_gate_up_exps", ws.xe.data(), cnt, E, e);
       matmul(L.gate_up_exps.expert(e), ws.xe.data(), cnt, ws.ff_up.data(), pool, ws.mm);
       for (int i = 0; i < cnt; ++i) {
         const float* gu = ws.ff_up.data() + int64_t(i) * 2 * Fe;
@@ -90,10 +96,13 @@ void moe_layer(const Model& model, int il, int n, ForwardWorkspace& ws, ThreadPo
         silu_mul(g, gu + Fe, Fe);
       }
     } else {
+      observe(ws, il, "ffn_gate_exps", ws.xe.data(), cnt, E, e);
       matmul(L.gate_exps.expert(e), ws.xe.data(), cnt, ws.ff_gate.data(), pool, ws.mm);
+      observe(ws, il, "ffn_up_exps", ws.xe.data(), cnt, E, e);
       matmul(L.up_exps.expert(e), ws.xe.data(), cnt, ws.ff_up.data(), pool, ws.mm);
       silu_mul(ws.ff_gate.data(), ws.ff_up.data(), int64_t(cnt) * Fe);
     }
+    observe(ws, il, "ffn_down_exps", ws.ff_gate.data(), cnt, Fe, e);
     matmul(L.down_exps.expert(e), ws.ff_gate.data(), cnt, ws.de.data(), pool, ws.mm);
     for (int i = 0; i < cnt; ++i) {
       float* yt = y + int64_t(ws.expert_rows[i]) * E;
@@ -104,7 +113,9 @@ void moe_layer(const Model& model, int il, int n, ForwardWorkspace& ws, ThreadPo
   }
   // 5: shared expert scaled by sigmoid(w_shgate . f), one scalar per token.
   if (L.has_shared_expert) {
-    dense_swiglu(L.gate_shexp, L.up_shexp, L.down_shexp, f, n, ws.de.data(), ws, pool);
+    // the shared-expert gate is a [E] -> [1] matmul in the reference's graph
+    observe(ws, il, "ffn_gate_inp_shexp", f, n, E);
+    dense_swiglu(L.gate_shexp, L.up_shexp, L.down_shexp, f, n, ws.de.data(), ws, pool, il, true);
     for (int t = 0; t < n; ++t) {
       const float* ft = f + int64_t(t) * E;
       float dot = 0.0f;

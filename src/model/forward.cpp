@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <utility>
 
@@ -87,6 +88,14 @@ size_t ForwardWorkspace::bytes() const {
   return n;
 }
 
+void observe_slow(ForwardWorkspace& ws, int layer, const char* what, int expert, const float* rows, int n_rows,
+                  int64_t n_cols) {
+  char name[96];
+  if (layer >= 0) std::snprintf(name, sizeof name, "blk.%d.%s.weight", layer, what);
+  else std::snprintf(name, sizeof name, "%s.weight", what);
+  ws.observer.fn(ws.observer.user, name, expert, rows, n_rows, int(n_cols));
+}
+
 bool forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, ForwardWorkspace& ws, ThreadPool& pool,
              const AbortCheck& abort) {
   const HParams& hp = model.hparams();
@@ -127,6 +136,7 @@ bool forward(const Model& model, const MicroBatch& ub, SequenceMemory& mem, Forw
   // time when they are not contiguous.
   bool contiguous = true;
   for (int i = 1; i < n_out; ++i) contiguous &= ub.out_logits[i] == ub.out_logits[0] + i * hp.n_vocab;
+  observe(ws, -1, model.tied_output() ? "token_embd" : "output", ws.out_norm.data(), n_out, E);
   if (contiguous) {
     matmul(model.output(), ws.out_norm.data(), n_out, ub.out_logits[0], pool, ws.mm);
   } else {

@@ -76,6 +76,16 @@ struct ArenaBuf {
   T& operator[](size_t i) const { return p[i]; }
 };
 
+// Sees the activation rows that enter each weight matmul (for importance
+// matrices): `name` is the weight's GGUF tensor name ("blk.0.attn_qkv.weight",
+// "output.weight"); expert >= 0 for one expert of a stacked MoE tensor, which
+// sees only the rows routed to it; rows are [n_rows][n_cols], contiguous.
+// Called on the forward pass's thread, between matmuls; unset (fn null): no cost.
+struct ActivationObserver {
+  void (*fn)(void* user, const char* name, int expert, const float* rows, int n_rows, int n_cols) = nullptr;
+  void* user = nullptr;
+};
+
 // Scratch of the forward pass, sized once for a maximum micro-batch and
 // context, then reused (no allocation in the token loop). The buffers of one
 // layer kind (Gated DeltaNet, attention, FFN/MoE) are dead once the layer has
@@ -118,11 +128,21 @@ class ForwardWorkspace {
   ArenaBuf<float> sh_gate;         // [T] shared-expert gate
   std::vector<float> out_norm;     // [T][E]
   MatmulScratch mm;
+  ActivationObserver observer;
 
  private:
   int max_tokens_;
   std::vector<uint8_t> arena_;
 };
+
+// Reports the input of a weight matmul to ws.observer when one is set: the
+// tensor "blk.<layer>.<what>.weight" (layer < 0: "<what>.weight").
+void observe_slow(ForwardWorkspace& ws, int layer, const char* what, int expert, const float* rows, int n_rows,
+                  int64_t n_cols);
+inline void observe(ForwardWorkspace& ws, int layer, const char* what, const float* rows, int n_rows, int64_t n_cols,
+                    int expert = -1) {
+  if (ws.observer.fn) observe_slow(ws, layer, what, expert, rows, n_rows, n_cols);
+}
 
 // Asked between layers whether to stop a long evaluation.
 struct AbortCheck {

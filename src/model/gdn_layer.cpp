@@ -72,16 +72,20 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
   float* qkv = ws.qkv.data();
   float* z = ws.z.data();
   if (L.fused_qkvz) {
+    observe(ws, il, "ssm_in", h, n, L.ssm_in.cols);
     matmul(L.ssm_in, h, n, ws.proj.data(), pool, ws.mm);
     const int64_t w = 2 * KD + 2 * VD;
     for (int t = 0; t < n; ++t) split_fused_qkvz(hp, ws.proj.data() + t * w, qkv + t * CD, z + t * VD);
   } else {
+    observe(ws, il, "attn_qkv", h, n, L.wqkv.cols);
     matmul(L.wqkv, h, n, qkv, pool, ws.mm);
+    observe(ws, il, "attn_gate", h, n, L.wgate.cols);
     matmul(L.wgate, h, n, z, pool, ws.mm);
   }
   float* beta = ws.beta.data();   // raw beta (sigmoid applied inside the delta rule)
   float* gate = ws.gate.data();   // alpha, turned into the log-decay below
   if (L.fused_ba) {
+    observe(ws, il, "ssm_ba", h, n, L.ssm_ba.cols);
     matmul(L.ssm_ba, h, n, ws.ba.data(), pool, ws.mm);
     for (int t = 0; t < n; ++t) {
       const float* ba = ws.ba.data() + t * 2 * Hv;
@@ -92,7 +96,9 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
         }
     }
   } else {
+    observe(ws, il, "ssm_beta", h, n, L.ssm_beta.cols);
     matmul(L.ssm_beta, h, n, beta, pool, ws.mm);
+    observe(ws, il, "ssm_alpha", h, n, L.ssm_alpha.cols);
     matmul(L.ssm_alpha, h, n, gate, pool, ws.mm);
   }
   // Step 2: log-decay gamma = softplus(alpha + dt_bias) * ssm_a (<= 0)
@@ -183,6 +189,7 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
         mul_silu(oh, zh, dv);
       }
   });
+  observe(ws, il, "ssm_out", o, n, L.ssm_out.cols);
   matmul(L.ssm_out, o, n, ws.y.data(), pool, ws.mm);
 }
 

@@ -293,6 +293,8 @@ void Context::set_abort(AbortFn fn, void* user_data) {
   abort_data_ = user_data;
 }
 
+void Context::set_activation_observer(const ActivationObserver& obs) { ws_->observer = obs; }
+
 const float* Context::logits(int i) const {
   if (i < 0 || i >= n_out_) fail("logits row ", i, " is out of range (", n_out_, " rows)");
   return logits_.data() + size_t(i) * size_t(model_.hparams().n_vocab);

@@ -92,6 +92,9 @@ class Context {
   int n_rollback() const { return n_rollback_; }
 
   void set_abort(AbortFn fn, void* user_data);
+  // Every weight matmul of later decodes reports its input rows to `obs`
+  // (see ActivationObserver in model/forward.h); obs.fn null: none.
+  void set_activation_observer(const ActivationObserver& obs);
 
   // The memory plan (weights, KV, recurrent state, workspace) as text lines.
   std::string memory_plan() const;

@@ -74,6 +74,23 @@ static bool never_abort(void* ud) {
 
 /* ---- helpers ---- */
 
+/* Counts the matmul inputs a decode reports; remembers the first name. */
+typedef struct {
+  int calls, rows_of_first;
+  char first[64];
+} activation_seen;
+static void on_activation(void* ud, const char* name, int32_t expert, const float* rows, int32_t n_rows,
+                          int32_t n_cols) {
+  activation_seen* s = (activation_seen*)ud;
+  if (s->calls++ == 0) {
+    snprintf(s->first, sizeof s->first, "%s", name);
+    s->rows_of_first = n_rows;
+  }
+  (void)expert;
+  (void)rows;
+  (void)n_cols;
+}
+
 static char tmpdir[256];
 
 static void make_tmpdir(void) {
@@ -522,7 +539,12 @@ static void context_calls(const deltallm_model* m, const char* model_path) {
   /* good decodes: seq 0 gets 8 tokens with logits for all; seq 1 continues later */
   int8_t want_all[8] = {1, 1, 1, 1, 1, 1, 1, 1};
   b.logits = want_all;
+  activation_seen seen = {0, 0, {0}};
+  OK(deltallm_context_set_activation_callback(c, on_activation, &seen));
+  INVALID(deltallm_context_set_activation_callback(NULL, on_activation, &seen));
   OK(deltallm_decode(c, &b));
+  CHECK(seen.calls > 0 && strncmp(seen.first, "blk.0.", 6) == 0 && seen.rows_of_first == 8);
+  OK(deltallm_context_set_activation_callback(c, NULL, NULL));
   int32_t nl = 0;
   OK(deltallm_get_n_logits(c, &nl));
   CHECK(nl == 8);

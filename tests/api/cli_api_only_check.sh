@@ -1,5 +1,5 @@
 #!/bin/sh
-# The inference commands (run, chat, bench, tokenize, template, perplexity) and the
+# The inference commands (run, chat, bench, tokenize, template, perplexity, imatrix) and the
 # helpers they include reach the engine only through include/deltallm.h
 # (issue: "the inference commands of the CLI use only this API"). Allowed
 # project headers: the CLI's own helpers, util/error.h (the Error type
@@ -20,6 +20,14 @@ for f in cmd_run.cpp cmd_chat.cpp cmd_bench.cpp cmd_tokenize.cpp cmd_template.cp
       *) echo "cli_api_only_check: FAIL: tools/$f includes \"$inc\" (not the C API)" >&2; status=1 ;;
     esac
   done
+done
+# imatrix runs the model through the C API too; it also writes the imatrix
+# file formats (formats/imatrix.h: files only, no engine).
+for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$tools/cmd_imatrix.cpp"); do
+  case "$allowed formats/imatrix.h " in
+    *" $inc "*) ;;
+    *) echo "cli_api_only_check: FAIL: tools/cmd_imatrix.cpp includes \"$inc\" (not the C API)" >&2; status=1 ;;
+  esac
 done
 # The server (tools/cmd_serve.cpp, tools/serve/) stands on the C API too; it
 # may also include its own parts (serve/*.h).

@@ -283,6 +283,17 @@ class Context(_Handle):
         self._abort = _lib.AbortCallback(lambda _ud: bool(fn())) if fn is not None else None
         _check(_L.deltallm_context_set_abort_callback(self._h, self._abort or _lib.AbortCallback(), None))
 
+    def set_activation_callback(self, fn):
+        """fn(tensor_name: str, expert: int, rows: memoryview of float32 [n_rows][n_cols], n_rows, n_cols),
+        called with the rows entering every weight matmul of later decodes (expert -1 unless a stacked
+        MoE expert tensor); the rows are valid during the call only. None removes it."""
+        def call(_ud, name, expert, rows, n_rows, n_cols):
+            buf = (ctypes.c_float * (n_rows * n_cols)).from_address(ctypes.addressof(rows.contents))
+            fn(name.decode(), expert, memoryview(buf).cast("B").cast("f"), n_rows, n_cols)
+        self._activation = _lib.ActivationCallback(call) if fn is not None else None
+        _check(_L.deltallm_context_set_activation_callback(self._h, self._activation or _lib.ActivationCallback(),
+                                                           None))
+
     def memory_plan(self):
         t = ctypes.c_char_p()
         _check(_L.deltallm_context_memory_plan(self._h, ctypes.byref(t)))

@@ -51,6 +51,8 @@ TOKEN_TYPES = {0: "undefined", 1: "normal", 2: "unknown", 3: "control", 4: "user
 LogCallback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 ProgressCallback = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_float, ctypes.c_void_p)
 AbortCallback = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p)
+ActivationCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32,
+                                      ctypes.POINTER(ctypes.c_float), ctypes.c_int32, ctypes.c_int32)
 
 
 class ModelParams(ctypes.Structure):
@@ -180,6 +182,7 @@ _SIGNATURES = {
     "deltallm_context_get_memory": (_S, [_P, ctypes.POINTER(MemoryInfo)]),
     "deltallm_context_memory_plan": (_S, [_P, ctypes.POINTER(ctypes.c_char_p)]),
     "deltallm_context_set_abort_callback": (_S, [_P, AbortCallback, _P]),
+    "deltallm_context_set_activation_callback": (_S, [_P, ActivationCallback, _P]),
     "deltallm_batch_default_params": (Batch, []),
     "deltallm_decode": (_S, [_P, ctypes.POINTER(Batch)]),
     "deltallm_get_logits": (_S, [_P, ctypes.c_int32, ctypes.POINTER(c_float_p)]),

@@ -288,6 +288,25 @@ class ContextTest(unittest.TestCase):
                 c.decode(ids[done:])
                 self.assertEqual(c.logits(), want)
 
+    def test_activation_callback_sees_every_matmul_input(self):
+        ids = prompt_ids(20, 5)
+        seen = []
+
+        def on_rows(name, expert, rows, n_rows, n_cols):
+            self.assertEqual(len(rows), n_rows * n_cols)
+            seen.append((name, expert, n_rows, n_cols, sum(x * x for x in rows[:n_cols])))
+        with self.m.context(n_ctx=64, n_threads=1) as c:
+            c.set_activation_callback(on_rows)
+            c.decode(ids)
+            c.set_activation_callback(None)
+            c.decode([ids[0]], pos=[0])
+        self.assertEqual(seen[0][0], "blk.0.attn_qkv.weight")
+        self.assertEqual(seen[0][1:3], (-1, 20))
+        self.assertGreater(seen[0][4], 0.0)
+        names = {s[0] for s in seen}
+        self.assertTrue("output.weight" in names or "token_embd.weight" in names, names)  # the head, tied or not
+        self.assertEqual(len([s for s in seen if s[0] == "blk.0.attn_qkv.weight"]), 1)  # nothing after removal
+
     def test_bad_batches(self):
         with self.m.context(n_ctx=16) as c:
             with self.assertRaises(deltallm.DeltaLLMError) as e:

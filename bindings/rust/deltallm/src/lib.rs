@@ -666,11 +666,32 @@ extern "C" fn abort_trampoline(ud: *mut c_void) -> bool {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f())).unwrap_or(true)
 }
 
+/// Sees the rows entering a weight matmul: (tensor name, expert or -1, rows
+/// `[n_rows][n_cols]` flattened, n_cols).
+pub type ActivationFn = Box<dyn FnMut(&str, i32, &[f32], usize) + Send>;
+
+extern "C" fn activation_trampoline(
+    ud: *mut c_void,
+    name: *const std::os::raw::c_char,
+    expert: i32,
+    rows: *const f32,
+    n_rows: i32,
+    n_cols: i32,
+) {
+    let f = unsafe { &mut *(ud as *mut ActivationFn) };
+    let name = unsafe { std::ffi::CStr::from_ptr(name) }.to_str().unwrap_or("");
+    let n = (n_rows.max(0) as usize) * (n_cols.max(0) as usize);
+    let rows = if n == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(rows, n) } };
+    // A panic must not unwind into C: it is dropped here.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(name, expert, rows, n_cols.max(0) as usize)));
+}
+
 /// Evaluates batches for up to n_seq sequences (one thread at a time).
 pub struct Context<'m> {
     ptr: NonNull<sys::deltallm_context>,
     n_vocab: usize,
     abort: Option<Box<AbortFn>>,
+    activation: Option<Box<ActivationFn>>,
     _model: PhantomData<&'m Model>,
 }
 
@@ -686,6 +707,7 @@ impl<'m> Context<'m> {
             ptr: NonNull::new(out).expect("deltallm_context_create gave NULL"),
             n_vocab: model.n_vocab(),
             abort: None,
+            activation: None,
             _model: PhantomData,
         })
     }
@@ -707,6 +729,27 @@ impl<'m> Context<'m> {
             None => {
                 check(unsafe { sys::deltallm_context_set_abort_callback(self.raw(), None, ptr::null_mut()) })?;
                 self.abort = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Installs (Some) or removes (None) the activation callback: it sees the
+    /// input rows of every weight matmul of later decodes, by GGUF tensor name
+    /// (MoE experts: the rows routed to each; see deltallm.h).
+    pub fn set_activation_callback(&mut self, f: Option<ActivationFn>) -> Result<()> {
+        match f {
+            Some(f) => {
+                let mut boxed: Box<ActivationFn> = Box::new(f);
+                let ud = &mut *boxed as *mut ActivationFn as *mut c_void;
+                check(unsafe {
+                    sys::deltallm_context_set_activation_callback(self.raw(), Some(activation_trampoline), ud)
+                })?;
+                self.activation = Some(boxed);
+            }
+            None => {
+                check(unsafe { sys::deltallm_context_set_activation_callback(self.raw(), None, ptr::null_mut()) })?;
+                self.activation = None;
             }
         }
         Ok(())

@@ -252,6 +252,24 @@ fn abort_stops_and_the_context_goes_on() {
 }
 
 #[test]
+fn activation_callback_sees_matmul_inputs() {
+    let m = model();
+    let mut c = Context::new(m, &one_thread(64)).unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<(String, i32, usize, usize)>::new()));
+    let s = seen.clone();
+    c.set_activation_callback(Some(Box::new(move |name: &str, expert: i32, rows: &[f32], n_cols: usize| {
+        s.lock().unwrap().push((name.to_string(), expert, rows.len() / n_cols, n_cols));
+    })))
+    .unwrap();
+    c.decode(&prompt_ids(20, 5)).unwrap();
+    c.set_activation_callback(None).unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].0, "blk.0.attn_qkv.weight");
+    assert_eq!((seen[0].1, seen[0].2), (-1, 20));
+    assert!(seen.iter().any(|e| e.0 == "output.weight" || e.0 == "token_embd.weight"));
+}
+
+#[test]
 fn threads_share_one_model() {
     let m = model();
     let run = |ids: Vec<i32>| -> Vec<f32> {
