@@ -2,13 +2,27 @@
 // a parse error becomes a dllm::Error (one line, exit 1).
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <string>
 
 #include <deltallm.h>
 #include "util/error.h"
 
 namespace dllm::cli {
+
+// The whole of a text file; `what` names it in the error ("the text file").
+inline std::string read_text_file(const std::string& path, const char* what) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail("cannot open ", what, " '", path, "': ", std::strerror(errno));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
 
 // Parses; returns false when --help was printed (the command should return 0).
 inline bool parse_args(CLI::App& app, int argc, char** argv) {

@@ -146,14 +146,6 @@ Imatrix to_gguf(const Collector& col, const std::string& dataset, int32_t n_chun
   return m;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open ", path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 using Clock = std::chrono::steady_clock;
 
 // --show: one line for the file, one per entry (name, counts, values, the
@@ -217,7 +209,7 @@ int imatrix_main(int argc, char** argv) {
   if (out_path.empty()) out_path = format == "gguf" ? "imatrix.gguf" : "imatrix.dat";
   if (n_ctx < 8) fail("-c ", n_ctx, " is too small: a chunk needs at least 8 tokens");
 
-  const std::string text = read_text(text_path);
+  const std::string text = read_text_file(text_path, "the text file");
   ModelPtr model = load_model(model_path, false, wm.value());
   const deltallm_model_info mi = model_info(model.get());
   if (mi.vocab_only) fail(model_path, ": the file has no weights (a vocab-only file)");

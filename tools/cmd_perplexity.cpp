@@ -125,14 +125,6 @@ double percentile(const std::vector<double>& v, double frac) {
   return v[i] + (x - double(i)) * (v[i + 1] - v[i]);
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open ", path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 using Clock = std::chrono::steady_clock;
 
 int perplexity_main(int argc, char** argv) {
@@ -168,7 +160,7 @@ int perplexity_main(int argc, char** argv) {
   wm.add(app);
   if (!parse_args(app, argc, argv)) return 0;
 
-  const std::string text = read_text(text_path);
+  const std::string text = read_text_file(text_path, "the text file");
   // A base file is checked as far as it can be before the model loads.
   std::ifstream base;
   BaseHeader bh;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "support/cli_checks.h"
 #include "support/test_support.h"
 #include "support/tiny_models.h"
 
@@ -21,43 +22,10 @@ namespace {
 
 constexpr int kCtx = 32, kChunks = 3;
 
-// Words drawn from a fixed list by a small LCG: a text of a few thousand
-// tokens for the tiny model's byte-level vocabulary.
-std::string make_text(uint32_t seed, int n_words) {
-  static const char* words[] = {"the",  "people", "and",   "world", "of",     "a",     "model",   "reads",
-                                "text", "every",  "token", "state", "delta",  "river", "stone",   "light",
-                                "over", "under",  "quiet", "number", "seven", "blue",  "morning", "writes"};
-  std::string s;
-  uint32_t x = seed;
-  for (int i = 0; i < n_words; ++i) {
-    x = x * 1664525u + 1013904223u;
-    s += words[(x >> 8) % (sizeof words / sizeof *words)];
-    s += (i % 11 == 10) ? ".\n" : " ";
-  }
-  return s;
-}
+using dllm::test::expect_error;
+using dllm::test::text_file;
 
-std::string text_file(const std::string& name, const std::string& text) {
-  const std::string p = dllm::test::temp_path(name);
-  dllm::test::write_file(p, text);
-  return p;
-}
-
-// Exactly one error line, the last line of stderr, containing `text`; nothing on stdout.
-void expect_error(const dllm::test::CmdResult& r, const std::string& text) {
-  EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-  std::istringstream ss(r.err);
-  std::string line, last;
-  int n_error = 0;
-  while (std::getline(ss, line)) {
-    if (line.rfind("deltallm: error: ", 0) == 0) ++n_error;
-    last = line;
-  }
-  EXPECT_EQ(n_error, 1) << r.err;
-  EXPECT_EQ(last.rfind("deltallm: error: ", 0), 0u) << r.err;
-  EXPECT_NE(last.find(text), std::string::npos) << r.err;
-}
+std::string make_text(uint32_t seed, int n_words) { return dllm::test::make_word_text(seed, n_words); }
 
 // The number after "<key> = " on stdout.
 double value_of(const std::string& out, const std::string& key) {
@@ -279,7 +247,7 @@ TEST(PerplexityCli, BadInputs) {
   expect_error(run_deltallm({"perplexity", "-m", m, "-f", shortf, "-c", c}), "needs at least 64");
   expect_error(run_deltallm({"perplexity", "-m", m, "-f", f, "-c", "4"}), "at least 8");
   expect_error(run_deltallm({"perplexity", "-m", m, "-f", f, "-c", "100000"}), "trained context of 4096");
-  expect_error(run_deltallm({"perplexity", "-m", m, "-f", "/nonexistent.txt"}), "cannot open /nonexistent.txt");
+  expect_error(run_deltallm({"perplexity", "-m", m, "-f", "/nonexistent.txt"}), "cannot open the text file '/nonexistent.txt'");
   expect_error(run_deltallm({"perplexity", "-m", "/nonexistent.gguf", "-f", f}), "nonexistent.gguf");
   expect_error(run_deltallm({"perplexity", "-m", m, "-f", f, "--bogus"}), "bogus");
   expect_error(run_deltallm({"perplexity", "-m", m}), "--file");
