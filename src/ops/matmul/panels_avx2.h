@@ -62,10 +62,10 @@ constexpr Narrow narrow(GgmlType t) {
     case GgmlType::Q2_K: return {0, 3};
     case GgmlType::Q3_K: return {4, 7};
     case GgmlType::Q6_K: case GgmlType::Q6_0: return {32, 63};
-    // ik's IQ2 codebook -31..22, IQ3 -63..51, IQ2_KL's pairs -63..51 (within +-63)
+    // ik's IQ2 codebook -31..22, IQ3 -63..51, IQ2_KL's pairs -63..47
     case GgmlType::IQ2_K: case GgmlType::IQ2_KS: return {32, 54};
     case GgmlType::IQ3_K: case GgmlType::IQ3_KS: return {64, 115};
-    case GgmlType::IQ2_KL: return {64, 127};
+    case GgmlType::IQ2_KL: return {64, 111};
     // mainline's grids with signs: magnitudes <= 43 (IQ2_*), 62 (IQ3_XXS),
     // 15 (IQ3_S), 8g +- 1 <= 9 (IQ1_*); doubled FP4 <= 12 (MXFP4)
     case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS: case GgmlType::IQ2_S: return {64, 107};
