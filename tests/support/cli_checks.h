@@ -4,9 +4,13 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <deltallm.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "support/test_support.h"
 
@@ -32,6 +36,17 @@ inline std::string text_file(const std::string& name, const std::string& text) {
   const std::string p = temp_path(name);
   write_file(p, text);
   return p;
+}
+
+// The model's tokens of `text`, special tokens added as the model asks (as
+// the text commands tokenize).
+inline std::vector<int32_t> tokens_of(deltallm_model* m, const std::string& text) {
+  std::vector<int32_t> ids(text.size() + 8);
+  size_t n = 0;
+  EXPECT_EQ(deltallm_tokenize(m, text.data(), text.size(), DELTALLM_TOKENIZE_ADD_SPECIAL, ids.data(), ids.size(), &n),
+            DELTALLM_OK);
+  ids.resize(std::min(n, ids.size()));
+  return ids;
 }
 
 // Exactly one error line, the last line of stderr, containing `text`; nothing on stdout.

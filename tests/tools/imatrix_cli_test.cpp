@@ -33,10 +33,8 @@ std::string make_text(uint32_t seed, int n_words) { return dllm::test::make_word
 std::vector<int32_t> chunk_tokens(const std::string& model_path, const std::string& text, int c, int n_chunks) {
   deltallm_model* m = nullptr;
   EXPECT_EQ(deltallm_model_load(model_path.c_str(), nullptr, &m), DELTALLM_OK) << deltallm_last_error();
-  std::vector<int32_t> ids(text.size() + 8);
-  size_t n = 0;
-  EXPECT_EQ(deltallm_tokenize(m, text.data(), text.size(), DELTALLM_TOKENIZE_ADD_SPECIAL, ids.data(), ids.size(), &n),
-            DELTALLM_OK);
+  std::vector<int32_t> ids = dllm::test::tokens_of(m, text);
+  const size_t n = ids.size();
   ids.resize(std::min(n, size_t(c) * size_t(n_chunks)));
   EXPECT_EQ(ids.size(), size_t(c) * size_t(n_chunks));
   deltallm_vocab_info vi{};

@@ -42,11 +42,8 @@ double value_of(const std::string& out, const std::string& key) {
 double direct_ppl(const std::string& model_path, const std::string& text, int c, int n_chunks) {
   deltallm_model* m = nullptr;
   EXPECT_EQ(deltallm_model_load(model_path.c_str(), nullptr, &m), DELTALLM_OK) << deltallm_last_error();
-  std::vector<int32_t> ids(text.size() + 8);
-  size_t n = 0;
-  EXPECT_EQ(deltallm_tokenize(m, text.data(), text.size(), DELTALLM_TOKENIZE_ADD_SPECIAL, ids.data(), ids.size(), &n),
-            DELTALLM_OK);
-  ids.resize(n);
+  std::vector<int32_t> ids = dllm::test::tokens_of(m, text);
+  const size_t n = ids.size();
   EXPECT_GE(n, size_t(c * n_chunks));
   deltallm_vocab_info vi{};
   vi.size = sizeof vi;
