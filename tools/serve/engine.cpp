@@ -199,6 +199,7 @@ void Engine::admit(std::unique_lock<std::mutex>& lock) {
     Slot& s = *slots_[size_t(slot)];
     try {
       start(s, job, why);
+      publish();  // the slot is busy from now on, in /slots as in busy_
     } catch (const std::exception& e) {
       deltallm_seq_clear(ctx_, s.id);
       s.tokens.clear();
@@ -547,6 +548,9 @@ void Engine::finish(Slot& s, const std::string& reason, const std::string& error
     std::lock_guard<std::mutex> lock(mu_);
     --busy_;
   }
+  // /slots too says idle before the client hears the end (a client that
+  // polls it after its reply must not see the finished job still running).
+  publish();
   job->finish(reason, error, u, s.matched_stop);
 }
 

@@ -1,7 +1,9 @@
 // AVX-512 (F/BW/VL/DQ) + VNNI kernels (this file alone is compiled with those
-// flags; matmul.cpp picks it when CPUID reports AVX-512 VNNI). Int8 blocks use
-// the 512-bit kernels below; the block decoders, the SIMD unpackers and the
-// float kernel (at 512 bits) are shared with the AVX2 file (simd_impl.h).
+// flags; matmul.cpp picks it when CPUID reports AVX-512 VNNI). Q8_0 has its own
+// 512-bit kernel below; every other int8 type runs panels_avx2.h compiled for
+// VNNI (16-row panels in zmm for prefill, vpdpbusd in place for decode). The
+// block decoders, the SIMD unpackers and the float kernel (at 512 bits) are
+// shared with the AVX2 file (simd_impl.h).
 
 // GCC 12 warns about the deliberately undefined vectors inside its own
 // AVX-512 intrinsic headers (_mm512_undefined_*); not our code.
@@ -12,6 +14,7 @@
 #pragma GCC diagnostic pop
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -40,80 +43,14 @@ struct FVec {
 };
 
 #include "ops/matmul/simd_impl.h"
+#define DLLM_PANELS_VNNI 1
+#include "ops/matmul/panels_avx2.h"
 
 inline float hsum512(__m512 v) {
   return hsum(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
 }
 
 inline float FVec::sum(T v) { return hsum512(v); }
-
-
-// --- prefill: 512-bit int8 kernel over unpacked rows --------------------------------
-//
-// Two 32-blocks per zmm. The weight's sign moves onto the activation with a
-// masked negate (there is no 512-bit vpsignb). Lane i of a block pair is block
-// i / 8, so the scale vector is (dw_b, dw_b+1) broadcast by halves. An odd last
-// block runs with a zero upper half and zero upper scales.
-
-inline __m512 pair_scales(const float* s, int64_t b, bool both) {
-  const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-  return _mm512_permutexvar_ps(idx, _mm512_maskz_loadu_ps(both ? 0x3 : 0x1, s + b));
-}
-
-template <bool S16, bool MINS>
-struct Unpacked512 {
-  const unpack::Row* u;  // [NT] unpacked weight rows
-
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    const ActRows& A = *t.A;
-    const int64_t nb = A.K / 32;
-    const int8_t* a[MT];
-    const float* da[MT];
-    for (int j = 0; j < MT; ++j) {
-      a[j] = A.qs_row(m + j);
-      da[j] = A.d_row(m + j);
-    }
-    const __m512i idx4 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-    __m512 acc[NT][MT];
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) acc[r][j] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; b += 2) {
-      const bool both = b + 1 < nb;
-      __m512i wabs[NT], mult[NT];
-      __mmask64 wneg[NT];
-      __m512 dw[NT];
-      for (int r = 0; r < NT; ++r) {
-        const __m512i wq = both ? _mm512_load_si512(u[r].q + 32 * b)
-                                : _mm512_zextsi256_si512(_mm256_load_si256(reinterpret_cast<const __m256i*>(u[r].q + 32 * b)));
-        wabs[r] = _mm512_abs_epi8(wq);
-        wneg[r] = _mm512_movepi8_mask(wq);
-        dw[r] = pair_scales(u[r].dw, b, both);
-        if constexpr (S16) {
-          const __m128i s = _mm_maskz_loadu_epi16(both ? 0xf : 0x3, u[r].s16 + 2 * b);
-          mult[r] = _mm512_permutexvar_epi32(idx4, _mm512_castsi128_si512(_mm_cvtepi16_epi32(s)));
-        }
-      }
-      for (int j = 0; j < MT; ++j) {
-        const __m512i av = both ? _mm512_loadu_si512(a[j] + 32 * b)
-                                : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[j] + 32 * b)));
-        const __m512 d2 = pair_scales(da[j], b, both);
-        for (int r = 0; r < NT; ++r) {
-          const __m512i as = _mm512_mask_sub_epi8(av, wneg[r], _mm512_setzero_si512(), av);
-          __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wabs[r], as);
-          if constexpr (S16) p = _mm512_mullo_epi32(p, mult[r]);
-          acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw[r], d2), acc[r][j]);
-        }
-      }
-    }
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) {
-        float s = _mm512_reduce_add_ps(acc[r][j]);
-        if constexpr (MINS) s += dot_f32(u[r].mw16, A.dsum16_row(m + j), A.K / 16);
-        t.Y[(m + j) * t.ldy + n + r] = s;
-      }
-  }
-};
 
 // --- Q8_0: 16-row panels, one canonical order per output ---------------------------
 //
@@ -286,156 +223,6 @@ void rows_q8_0(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, ui
   for (; n < n1; ++n) q8_0_row(t, n, m0, m1);
 }
 
-// --- Q4_K / Q5_K / Q6_K in place, two 32-blocks per zmm -----------------------------
-//
-// As the 256-bit kernels of simd_impl.h (same formulas), but each
-// vpdpbusd covers two consecutive 32-blocks, whose activations are contiguous.
-// Used for decode (MT = 1) and prefill (MT = 4) alike, so both give the same
-// bits per output.
-
-template <bool Q5>
-struct Q45_K512 {
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    constexpr int kBytes = Q5 ? 176 : 144, kQs = Q5 ? 48 : 16;
-    const WeightView& W = *t.W;
-    const ActRows& A = *t.A;
-    const int64_t nsb = W.cols / 256;
-    const int8_t* a[MT];
-    const float* da[MT];
-    const float* ds[MT];
-    for (int j = 0; j < MT; ++j) {
-      a[j] = A.qs_row(m + j);
-      da[j] = A.d_row(m + j);
-      ds[j] = A.dsum32_row(m + j);
-    }
-    const uint8_t* w[NT];
-    __m512 acc[NT][MT];
-    for (int r = 0; r < NT; ++r) {
-      w[r] = W.data + size_t(n + r) * W.row_stride;
-      for (int j = 0; j < MT; ++j) acc[r][j] = _mm512_setzero_ps();
-    }
-    for (int64_t sb = 0; sb < nsb; ++sb) {
-      for (int r = 0; r < NT; ++r) {
-        const uint8_t* blk = w[r] + kBytes * sb;
-        prefetch_bytes(blk + NT * W.row_stride, kBytes);
-        __m256 sc, mn;
-        q4k_scales_mins(blk + 4, &sc, &mn);
-        const __m256 d = _mm256_set1_ps(f16_at(blk));
-        const __m512 mnd = _mm512_zextps256_ps512(_mm256_mul_ps(mn, _mm256_set1_ps(-f16_at(blk + 2))));
-        __m512 S[MT];
-        for (int j = 0; j < MT; ++j) {
-          S[j] = _mm512_zextps256_ps512(_mm256_mul_ps(sc, _mm256_mul_ps(d, _mm256_loadu_ps(da[j] + 8 * sb))));
-          acc[r][j] = _mm512_fmadd_ps(mnd, _mm512_zextps256_ps512(_mm256_loadu_ps(ds[j] + 8 * sb)), acc[r][j]);
-        }
-        __m256i qh = Q5 ? load256(blk + 16) : _mm256_setzero_si256();
-        for (int g = 0; g < 4; ++g) {
-          __m256i lo, hi;
-          q45_quants<Q5>(blk + kQs + 32 * g, &qh, &lo, &hi);
-          const __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-          // lanes 0-7: sub-block 2g, lanes 8-15: sub-block 2g+1
-          const __m512i idx = _mm512_setr_epi32(2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g, 2 * g + 1,
-                                                2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1);
-          for (int j = 0; j < MT; ++j) {
-            const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq, _mm512_loadu_si512(a[j] + 256 * sb + 64 * g));
-            acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_permutexvar_ps(idx, S[j]), acc[r][j]);
-          }
-        }
-      }
-    }
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = _mm512_reduce_add_ps(acc[r][j]);
-  }
-};
-
-struct Q6_K512 {
-  template <int NT, int MT>
-  void tile(const Task& t, int64_t n, int64_t m) const {
-    const WeightView& W = *t.W;
-    const ActRows& A = *t.A;
-    const int64_t nsb = W.cols / 256;
-    const int8_t* a[MT];
-    const float* da[MT];
-    const float* ds16[MT];
-    for (int j = 0; j < MT; ++j) {
-      a[j] = A.qs_row(m + j);
-      da[j] = A.d_row(m + j);
-      ds16[j] = A.dsum16_row(m + j);
-    }
-    // 16-group g belongs to 32-block g / 2
-    const __m512i group_block = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
-    const __m512 m32 = _mm512_set1_ps(-32.0f);
-    const uint8_t* w[NT];
-    __m512 acc[NT][MT];
-    for (int r = 0; r < NT; ++r) {
-      w[r] = W.data + size_t(n + r) * W.row_stride;
-      for (int j = 0; j < MT; ++j) acc[r][j] = _mm512_setzero_ps();
-    }
-    for (int64_t sb = 0; sb < nsb; ++sb) {
-      __m512 dg[MT];  // da of each 16-group
-      for (int j = 0; j < MT; ++j)
-        dg[j] = _mm512_permutexvar_ps(group_block, _mm512_castps256_ps512(_mm256_loadu_ps(da[j] + 8 * sb)));
-      for (int r = 0; r < NT; ++r) {
-        const uint8_t* blk = w[r] + 210 * sb;
-        prefetch_bytes(blk + NT * W.row_stride, 210);
-        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192));
-        const __m512 scd = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)), _mm512_set1_ps(f16_at(blk + 208)));
-        __m512 F[MT];
-        for (int j = 0; j < MT; ++j) {
-          F[j] = _mm512_mul_ps(scd, dg[j]);
-          acc[r][j] = _mm512_fmadd_ps(_mm512_mul_ps(scd, m32), _mm512_loadu_ps(ds16[j] + 16 * sb), acc[r][j]);
-        }
-        for (int h = 0; h < 2; ++h) {
-          __m256i q[4];
-          q6_quants(blk, h, q);
-          for (int cp = 0; cp < 2; ++cp) {
-            const __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(q[2 * cp]), q[2 * cp + 1], 1);
-            // lanes 4i..4i+3 are 16-group 8h + 4cp + i
-            const int g0 = 8 * h + 4 * cp;
-            const __m512i idx = _mm512_setr_epi32(g0, g0, g0, g0, g0 + 1, g0 + 1, g0 + 1, g0 + 1, g0 + 2, g0 + 2,
-                                                  g0 + 2, g0 + 2, g0 + 3, g0 + 3, g0 + 3, g0 + 3);
-            for (int j = 0; j < MT; ++j) {
-              const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq,
-                                                    _mm512_loadu_si512(a[j] + 256 * sb + 128 * h + 64 * cp));
-              acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_permutexvar_ps(idx, F[j]), acc[r][j]);
-            }
-          }
-        }
-      }
-    }
-    for (int r = 0; r < NT; ++r)
-      for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = _mm512_reduce_add_ps(acc[r][j]);
-  }
-};
-
-// Unpacks two weight rows at a time into this thread's scratch, then runs them
-// against 4 activation rows at a time.
-template <GgmlType T>
-void rows_prefill512(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
-  const WeightView& W = *t.W;
-  const unpack::Fn unpack_row = fast_unpack<T>();
-  constexpr bool S16 = unpack::entry(T).traits.s16;
-  constexpr bool MINS = unpack::entry(T).traits.mins;
-  const size_t rb = unpack::row_bytes_unpacked(W.cols);
-  const unpack::Row u[2] = {unpack::carve(tmp, W.cols), unpack::carve(tmp + rb, W.cols)};
-  const Unpacked512<S16, MINS> k{u};
-  const size_t wb = row_bytes(T, W.cols);
-  for (int64_t n = n0; n < n1; n += 2) {
-    const int nt = n + 2 <= n1 ? 2 : 1;
-    if (n + 2 < n1) prefetch_bytes(W.data + size_t(n + 2) * W.row_stride, wb * size_t(std::min<int64_t>(2, n1 - n - 2)));
-    for (int r = 0; r < nt; ++r)
-      unpack_row(W.data + size_t(n + r) * W.row_stride, W.cols, u[r].q, u[r].dw, u[r].s16, u[r].mw16);
-    int64_t m = m0;
-    if (nt == 2) {
-      for (; m + 4 <= m1; m += 4) k.template tile<2, 4>(t, n, m);
-      for (; m < m1; ++m) k.template tile<2, 1>(t, n, m);
-    } else {
-      for (; m + 4 <= m1; m += 4) k.template tile<1, 4>(t, n, m);
-      for (; m < m1; ++m) k.template tile<1, 1>(t, n, m);
-    }
-  }
-}
-
 template <class Kernel, int NTP>
 void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t*) {
   drive<NTP>(t, n0, n1, m0, m1, Kernel{});
@@ -451,37 +238,17 @@ RowsFn avx512_rows(GgmlType t) {
     case GgmlType::F16: return rows_direct<FloatKernel<GgmlType::F16>, 4>;
     case GgmlType::BF16: return rows_direct<FloatKernel<GgmlType::BF16>, 4>;
     case GgmlType::Q8_0: return rows_q8_0;
-    case GgmlType::Q4_0: return rows_prefill512<GgmlType::Q4_0>;
-    case GgmlType::Q4_1: return rows_prefill512<GgmlType::Q4_1>;
-    case GgmlType::Q5_0: return rows_prefill512<GgmlType::Q5_0>;
-    case GgmlType::Q5_1: return rows_prefill512<GgmlType::Q5_1>;
-    case GgmlType::IQ4_NL: return rows_prefill512<GgmlType::IQ4_NL>;
-    case GgmlType::Q2_K: return rows_prefill512<GgmlType::Q2_K>;
-    case GgmlType::Q3_K: return rows_prefill512<GgmlType::Q3_K>;
-    case GgmlType::Q4_K: return rows_direct<Q45_K512<false>, 2>;
-    case GgmlType::Q5_K: return rows_direct<Q45_K512<true>, 2>;
-    case GgmlType::Q6_K: return rows_direct<Q6_K512, 2>;
-    case GgmlType::IQ4_XS: return rows_prefill512<GgmlType::IQ4_XS>;
-    case GgmlType::IQ4_K: return rows_prefill512<GgmlType::IQ4_K>;
-    case GgmlType::IQ4_KS: return rows_prefill512<GgmlType::IQ4_KS>;
-    case GgmlType::Q6_0: return rows_prefill512<GgmlType::Q6_0>;
-    case GgmlType::IQ2_K: return rows_prefill512<GgmlType::IQ2_K>;
-    case GgmlType::IQ3_K: return rows_prefill512<GgmlType::IQ3_K>;
-    case GgmlType::IQ5_K: return rows_prefill512<GgmlType::IQ5_K>;
-    case GgmlType::IQ6_K: return rows_prefill512<GgmlType::IQ6_K>;
-    case GgmlType::IQ2_KS: return rows_prefill512<GgmlType::IQ2_KS>;
-    case GgmlType::IQ3_KS: return rows_prefill512<GgmlType::IQ3_KS>;
-    case GgmlType::IQ5_KS: return rows_prefill512<GgmlType::IQ5_KS>;
-    case GgmlType::IQ4_KSS: return rows_prefill512<GgmlType::IQ4_KSS>;
-    case GgmlType::IQ2_KL: return rows_prefill512<GgmlType::IQ2_KL>;
-    case GgmlType::IQ2_XXS: return rows_prefill512<GgmlType::IQ2_XXS>;
-    case GgmlType::IQ2_XS: return rows_prefill512<GgmlType::IQ2_XS>;
-    case GgmlType::IQ2_S: return rows_prefill512<GgmlType::IQ2_S>;
-    case GgmlType::IQ3_XXS: return rows_prefill512<GgmlType::IQ3_XXS>;
-    case GgmlType::IQ3_S: return rows_prefill512<GgmlType::IQ3_S>;
-    case GgmlType::IQ1_S: return rows_prefill512<GgmlType::IQ1_S>;
-    case GgmlType::IQ1_M: return rows_prefill512<GgmlType::IQ1_M>;
-    case GgmlType::MXFP4: return rows_prefill512<GgmlType::MXFP4>;
+#define DLLM_PANEL_TYPE(T) \
+  case GgmlType::T: return pnl::rows_auto<GgmlType::T>;
+    DLLM_PANEL_TYPE(Q4_0) DLLM_PANEL_TYPE(Q4_1) DLLM_PANEL_TYPE(Q5_0) DLLM_PANEL_TYPE(Q5_1)
+    DLLM_PANEL_TYPE(IQ4_NL) DLLM_PANEL_TYPE(Q2_K) DLLM_PANEL_TYPE(Q3_K) DLLM_PANEL_TYPE(Q4_K)
+    DLLM_PANEL_TYPE(Q5_K) DLLM_PANEL_TYPE(Q6_K) DLLM_PANEL_TYPE(IQ4_XS) DLLM_PANEL_TYPE(IQ4_K)
+    DLLM_PANEL_TYPE(IQ4_KS) DLLM_PANEL_TYPE(Q6_0) DLLM_PANEL_TYPE(IQ2_K) DLLM_PANEL_TYPE(IQ3_K)
+    DLLM_PANEL_TYPE(IQ5_K) DLLM_PANEL_TYPE(IQ6_K) DLLM_PANEL_TYPE(IQ2_KS) DLLM_PANEL_TYPE(IQ3_KS)
+    DLLM_PANEL_TYPE(IQ5_KS) DLLM_PANEL_TYPE(IQ4_KSS) DLLM_PANEL_TYPE(IQ2_KL) DLLM_PANEL_TYPE(IQ2_XXS)
+    DLLM_PANEL_TYPE(IQ2_XS) DLLM_PANEL_TYPE(IQ2_S) DLLM_PANEL_TYPE(IQ3_XXS) DLLM_PANEL_TYPE(IQ3_S)
+    DLLM_PANEL_TYPE(IQ1_S) DLLM_PANEL_TYPE(IQ1_M) DLLM_PANEL_TYPE(MXFP4)
+#undef DLLM_PANEL_TYPE
     default: return nullptr;
   }
 }

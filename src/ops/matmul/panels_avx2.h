@@ -26,7 +26,31 @@
 // IQ4_*, ik's IQ*_K*, mainline's IQ1..IQ3) as |q|, with q kept to move its
 // sign onto the activation (the sign trick).
 
+// Compiled twice: for AVX2 (kernels_avx2.cpp) and, with DLLM_PANELS_VNNI set
+// to 1, for AVX-512 VNNI (kernels_avx512.cpp). There the two 8-row panels share
+// their arrays lane-interleaved (row r of the second panel is lane 8 + r), so
+// one 512-bit vpdpbusd serves 16 weight rows and sums each k4 group's products
+// straight into int32 lanes (no int16 sums, no widening multiply), and the
+// float steps per block are half as many per weight row. There is no 512-bit
+// vpsignb: wide types are stored as q + 128 (an offset like the narrow types').
+// The integers are the same either way (all exact), so both give the same bits.
+#ifndef DLLM_PANELS_VNNI
+#define DLLM_PANELS_VNNI 0
+#endif
+
 namespace pnl {
+
+constexpr bool kVnni = DLLM_PANELS_VNNI;
+
+// acc + the 4-byte dot of each 32-bit lane (unsigned u times signed s).
+__attribute__((always_inline)) inline __m256i dot4_add(__m256i acc, __m256i u, __m256i s) {
+#if DLLM_PANELS_VNNI
+  return _mm256_dpbusd_epi32(acc, u, s);
+#else
+  (void)acc, (void)u, (void)s;
+  __builtin_unreachable();
+#endif
+}
 
 constexpr int kRows = 8;
 constexpr int64_t kInplaceMax = 8;  // activation rows up to which decode reads weights in place
@@ -98,14 +122,17 @@ struct Spec {
   static constexpr int kG = kFit >= 8 && !kS16 && !kWide ? 8 : kFit >= 4 ? 4 : kFit >= 2 ? 2 : 1;
 };
 
-// A panel of 8 rows, K columns (per-thread scratch).
+// A panel of 8 rows, K columns (per-thread scratch). The arrays hold S lanes
+// per k4 group / block / 16-group: S = 8, or 16 where two panels share them
+// (the second at lane 8).
 struct Panel {
-  uint8_t* qp;    // [K/4][8][4] weight bytes (q + off, or |q|)
-  int8_t* sp;     // [K/4][8][4] q itself (wide types: its sign)
-  float* dwp;     // [K/32][8]
-  int32_t* s16p;  // [K/16][8] (s, s) as two int16
-  int32_t* slohi; // [K/32][8] (s of the block's first 16-group, s of the second)
-  float* mwp;     // [K/16][8]
+  uint8_t* qp;    // [K/4][S][4] weight bytes (q + off, or |q|)
+  int8_t* sp;     // [K/4][S][4] q itself (wide types: its sign)
+  float* dwp;     // [K/32][S]
+  int32_t* s16p;  // [K/16][S] (s, s) as two int16
+  int32_t* slohi; // [K/32][S] (s of the block's first 16-group, s of the second)
+  float* mwp;     // [K/16][S]
+  int S = kRows;
   unpack::Row u[kRows];
 };
 
@@ -135,6 +162,25 @@ inline Panel carve(uint8_t* p, int64_t K) {
   return P;
 }
 
+// Two panels sharing lane-interleaved arrays (S = 16), in 2 * panel_bytes(K).
+inline void carve_pair(uint8_t* p, int64_t K, Panel& P0, Panel& P1) {
+  const size_t k = size_t(K);
+  for (Panel* P : {&P0, &P1})
+    for (int r = 0; r < kRows; ++r, p += unpack::row_bytes_unpacked(K)) P->u[r] = unpack::carve(p, K);
+  P0.S = P1.S = 2 * kRows;
+  P0.qp = p, P1.qp = p + 32;
+  p += a64(16 * k);
+  P0.sp = reinterpret_cast<int8_t*>(p), P1.sp = P0.sp + 32;
+  p += a64(16 * k);
+  P0.dwp = reinterpret_cast<float*>(p), P1.dwp = P0.dwp + 8;
+  p += a64(k / 32 * 64);
+  P0.s16p = reinterpret_cast<int32_t*>(p), P1.s16p = P0.s16p + 8;
+  p += a64(k / 16 * 64);
+  P0.slohi = reinterpret_cast<int32_t*>(p), P1.slohi = P0.slohi + 8;
+  p += a64(k / 32 * 64);
+  P0.mwp = reinterpret_cast<float*>(p), P1.mwp = P0.mwp + 8;
+}
+
 // 8x8 transpose of 32-bit elements: v[i] lane r  ->  v[r] lane i.
 inline void transpose8(__m256i v[8]) {
   __m256i t[8], s[8];
@@ -154,6 +200,11 @@ inline void transpose8(__m256i v[8]) {
   }
 }
 
+// The offset the panel stores: the narrow types' own; for wide types 0 (the
+// sign trick), or 128 with VNNI (no 512-bit vpsignb).
+template <GgmlType T>
+constexpr int kStoredOff = Spec<T>::kWide ? (kVnni ? 128 : 0) : Spec<T>::kOff;
+
 // Unpacks rows n .. n+nr-1 of W (nr <= 8; the missing rows are zeros) and
 // lays them out as the panel.
 template <GgmlType T>
@@ -171,36 +222,37 @@ void build(const WeightView& W, int64_t n, int nr, Panel& P) {
       std::memset(P.u[r].mw16, 0, size_t(K / 16) * 4);
     }
   }
-  const __m256i off = _mm256_set1_epi8(char(S::kOff));
+  const __m256i off = _mm256_set1_epi8(char(kStoredOff<T>));
+  const int L = P.S;
   for (int64_t b = 0; b < K / 32; ++b) {
     __m256i v[8];
     for (int r = 0; r < kRows; ++r) v[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.u[r].q + 32 * b));
     transpose8(v);
     for (int i = 0; i < 8; ++i) {
-      __m256i* qd = reinterpret_cast<__m256i*>(P.qp + 32 * (8 * b + i));
-      if constexpr (S::kWide) {
-        _mm256_store_si256(reinterpret_cast<__m256i*>(P.sp + 32 * (8 * b + i)), v[i]);
+      __m256i* qd = reinterpret_cast<__m256i*>(P.qp + 4 * L * (8 * b + i));
+      if constexpr (S::kWide && !kVnni) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(P.sp + 4 * L * (8 * b + i)), v[i]);
         _mm256_store_si256(qd, _mm256_sign_epi8(v[i], v[i]));
       } else {
         _mm256_store_si256(qd, _mm256_add_epi8(v[i], off));
       }
     }
     const unpack::Row* u = P.u;
-    _mm256_store_ps(P.dwp + 8 * b, _mm256_setr_ps(u[0].dw[b], u[1].dw[b], u[2].dw[b], u[3].dw[b], u[4].dw[b],
+    _mm256_store_ps(P.dwp + L * b, _mm256_setr_ps(u[0].dw[b], u[1].dw[b], u[2].dw[b], u[3].dw[b], u[4].dw[b],
                                                   u[5].dw[b], u[6].dw[b], u[7].dw[b]));
     if constexpr (S::kS16) {
       for (int h = 0; h < 2; ++h) {
-        int32_t* d = P.s16p + 8 * (2 * b + h);
+        int32_t* d = P.s16p + L * (2 * b + h);
         for (int r = 0; r < kRows; ++r) d[r] = int32_t(uint32_t(uint16_t(u[r].s16[2 * b + h])) * 0x10001u);
       }
-      if constexpr (S::kOff != 0)
+      if constexpr (kStoredOff<T> != 0)
         for (int r = 0; r < kRows; ++r)
-          P.slohi[8 * b + r] =
+          P.slohi[L * b + r] =
               int32_t(uint32_t(uint16_t(u[r].s16[2 * b])) | uint32_t(uint16_t(u[r].s16[2 * b + 1])) << 16);
     }
     if constexpr (S::kMins)
       for (int h = 0; h < 2; ++h)
-        for (int r = 0; r < kRows; ++r) P.mwp[8 * (2 * b + h) + r] = u[r].mw16[2 * b + h];
+        for (int r = 0; r < kRows; ++r) P.mwp[L * (2 * b + h) + r] = u[r].mw16[2 * b + h];
   }
 }
 
@@ -369,12 +421,115 @@ void sweep(const Panel* const* P, const ActRows& A, int64_t m0, int64_t m1, floa
   for (; m < m1; ++m) tile<T, NP, 1>(P, A, m, Y, ldy, nr);
 }
 
+#if DLLM_PANELS_VNNI
+// Activation rows m .. m+MT-1 against a pair of panels sharing their arrays
+// (lane = weight row, 16 of them): Y[(m+j)*ldy + r] for r < nrows. The same
+// integers per block and the same float steps per lane as tile().
+template <GgmlType T, int MT>
+void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, int nrows) {
+  using S = Spec<T>;
+  constexpr int kOff = kStoredOff<T>;
+  constexpr int kShift = kOff == 0 ? 0 : std::countr_zero(unsigned(kOff));
+  const int64_t nb = A.K / 32;
+  const int8_t* a[MT];
+  const float* da[MT];
+  for (int j = 0; j < MT; ++j) {
+    a[j] = A.qs_row(m + j);
+    da[j] = A.d_row(m + j);
+  }
+  auto act4 = [&](int j, int64_t g) {  // activation bytes 4g..4g+3 of row j, in every lane
+    int32_t v;
+    std::memcpy(&v, a[j] + 4 * g, 4);
+    return _mm512_set1_epi32(v);
+  };
+  __m512 accs[8][MT];  // accumulator b % 8 of each activation row
+  for (int l = 0; l < 8; ++l)
+    for (int j = 0; j < MT; ++j) accs[l][j] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* q = P.qp + 64 * 8 * b;
+    __m512i isum[MT];
+    for (int j = 0; j < MT; ++j) isum[j] = _mm512_setzero_si512();
+    if constexpr (S::kS16) {
+      for (int h = 0; h < 2; ++h) {
+        __m512i t32[MT];
+        for (int j = 0; j < MT; ++j) t32[j] = _mm512_setzero_si512();
+        for (int i = 0; i < 4; ++i) {
+          const __m512i w = _mm512_load_si512(q + 64 * (4 * h + i));
+          for (int j = 0; j < MT; ++j) t32[j] = _mm512_dpbusd_epi32(t32[j], w, act4(j, 8 * b + 4 * h + i));
+        }
+        // s16p holds (s, s) as two int16: the upper one, sign-extended
+        const __m512i mul = _mm512_srai_epi32(_mm512_load_si512(P.s16p + 16 * (2 * b + h)), 16);
+        for (int j = 0; j < MT; ++j) isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(t32[j], mul));
+      }
+    } else {
+      for (int i = 0; i < 8; ++i) {
+        const __m512i w = _mm512_load_si512(q + 64 * i);
+        for (int j = 0; j < MT; ++j) isum[j] = _mm512_dpbusd_epi32(isum[j], w, act4(j, 8 * b + i));
+      }
+    }
+    if constexpr (kOff != 0) {
+      if constexpr (S::kS16) {
+        const __m512i slohi = _mm512_load_si512(P.slohi + 16 * b);
+        for (int j = 0; j < MT; ++j) {
+          int32_t pair;
+          std::memcpy(&pair, A.sum16_row(m + j) + 2 * b, 4);
+          const __m512i c = _mm512_madd_epi16(slohi, _mm512_set1_epi32(pair));
+          isum[j] = _mm512_sub_epi32(isum[j], _mm512_slli_epi32(c, kShift));
+        }
+      } else {
+        for (int j = 0; j < MT; ++j)
+          isum[j] = _mm512_sub_epi32(isum[j], _mm512_set1_epi32(A.sum32_row(m + j)[b] << kShift));
+      }
+    }
+    __m512* acc = accs[b % 8];
+    const __m512 dw = _mm512_load_ps(P.dwp + 16 * b);
+    for (int j = 0; j < MT; ++j)
+      acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(dw, _mm512_set1_ps(da[j][b])), acc[j]);
+    if constexpr (S::kMins32) {
+      const __m512 m0 = _mm512_load_ps(P.mwp + 32 * b);
+      for (int j = 0; j < MT; ++j) acc[j] = _mm512_fmadd_ps(m0, _mm512_set1_ps(A.dsum32_row(m + j)[b]), acc[j]);
+    } else if constexpr (S::kMins) {
+      const __m512 m0 = _mm512_load_ps(P.mwp + 32 * b), m1 = _mm512_load_ps(P.mwp + 32 * b + 16);
+      for (int j = 0; j < MT; ++j) {
+        acc[j] = _mm512_fmadd_ps(m0, _mm512_set1_ps(A.dsum_lo_row(m + j)[b]), acc[j]);
+        acc[j] = _mm512_fmadd_ps(m1, _mm512_set1_ps(A.dsum_hi_row(m + j)[b]), acc[j]);
+      }
+    }
+  }
+  const __mmask16 keep = __mmask16((1u << nrows) - 1);
+  for (int j = 0; j < MT; ++j) {
+    // hsum's tree, lane by lane
+    const __m512 s8 = _mm512_add_ps(
+        _mm512_add_ps(_mm512_add_ps(accs[0][j], accs[4][j]), _mm512_add_ps(accs[2][j], accs[6][j])),
+        _mm512_add_ps(_mm512_add_ps(accs[1][j], accs[5][j]), _mm512_add_ps(accs[3][j], accs[7][j])));
+    _mm512_mask_storeu_ps(Y + (m + j) * ldy, keep, s8);
+  }
+}
+#endif
+
 // The rows function: two panels of 8 weight rows at a time, each used for all
 // activation rows (one broadcast activation group serves 16 weight rows).
 template <GgmlType T>
 void rows(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
   const WeightView& W = *t.W;
   const ActRows& A = *t.A;
+#if DLLM_PANELS_VNNI
+  {
+    Panel P0, P1;
+    carve_pair(tmp, W.cols, P0, P1);
+    constexpr int MT = 8;
+    for (int64_t n = n0; n < n1; n += 2 * kRows) {
+      const int nrows = int(std::min<int64_t>(2 * kRows, n1 - n));
+      build<T>(W, n, std::min(nrows, kRows), P0);
+      build<T>(W, n + kRows, std::max(nrows - kRows, 0), P1);
+      float* Y = t.Y + n;
+      int64_t m = m0;
+      for (; m + MT <= m1; m += MT) tile16<T, MT>(P0, A, m, Y, t.ldy, nrows);
+      for (; m < m1; ++m) tile16<T, 1>(P0, A, m, Y, t.ldy, nrows);
+    }
+    return;
+  }
+#endif
   Panel P0 = carve(tmp, W.cols), P1 = carve(tmp + panel_bytes(W.cols), W.cols);
   const Panel* both[2] = {&P0, &P1};
   for (int64_t n = n0; n < n1; n += 2 * kRows) {
@@ -540,6 +695,12 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
   __m256i v[8];
   for (int bb = 0; bb < 8; ++bb) {
     const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * bb));
+    if constexpr (kVnni && !S::kS16) {
+      const __m256i z = _mm256_setzero_si256();
+      v[bb] = S::kWide ? dot4_add(z, _mm256_sign_epi8(R.q[bb], R.q[bb]), _mm256_sign_epi8(av, R.q[bb]))
+                       : dot4_add(z, R.q[bb], av);
+      continue;
+    }
     __m256i p;
     if constexpr (S::kWide)
       p = _mm256_maddubs_epi16(_mm256_sign_epi8(R.q[bb], R.q[bb]), _mm256_sign_epi8(av, R.q[bb]));

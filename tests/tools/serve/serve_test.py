@@ -797,6 +797,7 @@ class Limits(unittest.TestCase):
             s.ok("/v1/chat/completions", chat("served now"))
             # The same for a client of a non-streamed request that goes away while it waits.
             before = s.metric("deltallm_generated_tokens_total")
+            cancelled_before = s.log().count(", cancelled")
             c = s.conn()
             c.request("POST", "/v1/chat/completions", body=json.dumps(dict(body, stream=False)),
                       headers={"Content-Type": "application/json"})
@@ -808,12 +809,15 @@ class Limits(unittest.TestCase):
                 time.sleep(0.05)
             self.assertEqual(s.request("GET", "/slots")[2][0]["state"], "idle")
             self.assertLess(s.metric("deltallm_generated_tokens_total") - before, 50000)
-            self.assertIn("cancelled", s.log())
+            self.assertEqual(s.log().count(", cancelled"), cancelled_before + 1, s.log())
             # SIGTERM during a stream: it ends with an error event, the server exits 0.
             c = s.conn()
             c.request("POST", "/v1/chat/completions", body=json.dumps(body), headers={"Content-Type": "application/json"})
             r = c.getresponse()
-            r.readline()
+            if r.status != 200:
+                self.fail((r.status, r.read(), s.log()[-3000:]))
+            first = r.readline()
+            self.assertTrue(first.startswith(b"data: "), first)
             r.readline()
             s.proc.send_signal(signal.SIGTERM)
             rest = r.read().decode("utf-8", errors="replace")
