@@ -22,6 +22,7 @@
 
 #include "ops/matmul/kernels.h"
 #include "ops/matmul/unpack.h"
+#include "util/cpu.h"
 
 namespace dllm::mm {
 
@@ -223,6 +224,102 @@ void rows_q8_0(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, ui
   for (; n < n1; ++n) q8_0_row(t, n, m0, m1);
 }
 
+// --- BF16 weights with AVX-512 BF16: vdpbf16ps ---------------------------------------
+//
+// The activations for BF16 weights are already bf16 values (ActKind::BF16), so
+// they pack into bf16 exactly, and one vdpbf16ps multiplies 32 weights where an
+// FMA takes 16 (the products of two bf16 are exact in f32). Each output is
+// lane-wise sums over 32-element steps, then hsum: the same bits whatever the
+// tiling, thread count or batch. Activation rows are packed kBf16Rows at a
+// time into the thread's scratch, then every weight row of the range runs
+// against them, 4 x 4 at a time.
+constexpr int64_t kBf16Rows = 64;  // 64 x K x 2 bytes: within thread_tmp_bytes(K) (32 x 4K + 32K)
+
+inline float bf16_to_f32(uint16_t h) {
+  const uint32_t u = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+inline void pack_bf16(const float* x, int64_t K, uint16_t* out) {
+  int64_t k = 0;
+  for (; k + 32 <= K; k += 32)
+    _mm512_storeu_si512(out + k, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + k + 16), _mm512_loadu_ps(x + k)));
+  for (; k < K; ++k) {
+    uint32_t u;
+    std::memcpy(&u, x + k, 4);
+    out[k] = uint16_t(u >> 16);  // a bf16 value already: its upper half is exact
+  }
+}
+
+template <int NT, int MT>
+void bf16_tile(const Task& t, int64_t n, const uint16_t* xb, int64_t m, int64_t mb) {
+  const WeightView& W = *t.W;
+  const int64_t K = W.cols;
+  const uint16_t* w[NT];
+  const uint16_t* x[MT];
+  for (int r = 0; r < NT; ++r) w[r] = reinterpret_cast<const uint16_t*>(W.data + size_t(n + r) * W.row_stride);
+  for (int j = 0; j < MT; ++j) x[j] = xb + (m + j - mb) * K;
+  __m512 acc[NT][MT];
+  for (int r = 0; r < NT; ++r)
+    for (int j = 0; j < MT; ++j) acc[r][j] = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 32 <= K; k += 32) {
+    __m512bh xv[MT];
+    for (int j = 0; j < MT; ++j) xv[j] = (__m512bh)_mm512_loadu_si512(x[j] + k);
+    for (int r = 0; r < NT; ++r) {
+      prefetch(reinterpret_cast<const uint8_t*>(w[r] + k) + NT * W.row_stride);
+      const __m512bh wv = (__m512bh)_mm512_loadu_si512(w[r] + k);
+      for (int j = 0; j < MT; ++j) acc[r][j] = _mm512_dpbf16_ps(acc[r][j], wv, xv[j]);
+    }
+  }
+  for (int r = 0; r < NT; ++r)
+    for (int j = 0; j < MT; ++j) {
+      float s = hsum512(acc[r][j]);
+      for (int64_t kk = k; kk < K; ++kk) s = std::fma(bf16_to_f32(w[r][kk]), bf16_to_f32(x[j][kk]), s);
+      t.Y[(m + j) * t.ldy + n + r] = s;
+    }
+}
+
+void rows_bf16_dot(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
+  const int64_t K = t.W->cols;
+  uint16_t* xb = reinterpret_cast<uint16_t*>(tmp);  // kBf16Rows x K: within thread_tmp_bytes(K)
+  for (int64_t mb = m0; mb < m1; mb += kBf16Rows) {
+    const int64_t me = std::min(m1, mb + kBf16Rows);
+    for (int64_t m = mb; m < me; ++m) pack_bf16(t.A->x_row(m), K, xb + (m - mb) * K);
+    int64_t n = n0;
+    for (; n + 4 <= n1; n += 4) {
+      int64_t m = mb;
+      for (; m + 4 <= me; m += 4) bf16_tile<4, 4>(t, n, xb, m, mb);
+      for (; m < me; ++m) bf16_tile<4, 1>(t, n, xb, m, mb);
+    }
+    for (; n < n1; ++n)
+      for (int64_t m = mb; m < me; ++m) bf16_tile<1, 1>(t, n, xb, m, mb);
+  }
+}
+
+// F32 / F16 weights against f32 activations: the activation rows a chunk at a
+// time (at most 256 KiB of them, so they stay in L2 while the weight rows
+// stream past) rather than every activation row per 4 weight rows. The same
+// tile for every row, so the same bits whatever the split.
+template <GgmlType T>
+void rows_float512(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t*) {
+  const FloatKernel<T> k;
+  const int64_t chunk = std::clamp<int64_t>((256 << 10) / (t.W->cols * 4), 4, 64) / 4 * 4;
+  for (int64_t mb = m0; mb < m1; mb += chunk) {
+    const int64_t me = std::min(m1, mb + chunk);
+    int64_t n = n0;
+    for (; n + 4 <= n1; n += 4) {
+      int64_t m = mb;
+      for (; m + 4 <= me; m += 4) k.template tile<4, 4>(t, n, m);
+      for (; m < me; ++m) k.template tile<4, 1>(t, n, m);
+    }
+    for (; n < n1; ++n)
+      for (int64_t m = mb; m < me; ++m) k.template tile<1, 1>(t, n, m);
+  }
+}
+
 template <class Kernel, int NTP>
 void rows_direct(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t*) {
   drive<NTP>(t, n0, n1, m0, m1, Kernel{});
@@ -234,9 +331,10 @@ UnpackRowFn avx512_unpacker(GgmlType t) { return fast_unpack_of(t); }
 
 RowsFn avx512_rows(GgmlType t) {
   switch (t) {
-    case GgmlType::F32: return rows_direct<FloatKernel<GgmlType::F32>, 4>;
-    case GgmlType::F16: return rows_direct<FloatKernel<GgmlType::F16>, 4>;
-    case GgmlType::BF16: return rows_direct<FloatKernel<GgmlType::BF16>, 4>;
+    case GgmlType::F32: return rows_float512<GgmlType::F32>;
+    case GgmlType::F16: return rows_float512<GgmlType::F16>;
+    case GgmlType::BF16:
+      return cpu_features().avx512_bf16 ? rows_bf16_dot : rows_direct<FloatKernel<GgmlType::BF16>, 4>;
     case GgmlType::Q8_0: return rows_q8_0;
 #define DLLM_PANEL_TYPE(T) \
   case GgmlType::T: return pnl::rows_auto<GgmlType::T>;
