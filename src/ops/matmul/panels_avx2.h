@@ -695,10 +695,9 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
   __m256i v[8];
   for (int bb = 0; bb < 8; ++bb) {
     const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * bb));
-    if constexpr (kVnni && !S::kS16) {
-      const __m256i z = _mm256_setzero_si256();
-      v[bb] = S::kWide ? dot4_add(z, _mm256_sign_epi8(R.q[bb], R.q[bb]), _mm256_sign_epi8(av, R.q[bb]))
-                       : dot4_add(z, R.q[bb], av);
+    if constexpr (kVnni) {  // wide types as q + 128, as in the panels
+      const __m256i u = S::kWide ? _mm256_xor_si256(R.q[bb], _mm256_set1_epi8(char(0x80))) : R.q[bb];
+      v[bb] = dot4_add(_mm256_setzero_si256(), u, av);
       continue;
     }
     __m256i p;
@@ -714,15 +713,32 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
     }
     v[bb] = _mm256_madd_epi16(p, mul);
   }
-  __m256i isum = reduce8(v);
-  if constexpr (S::kOff != 0) {
+  __m256i isum;
+  if constexpr (kVnni && S::kS16) {
+    // The 16-group sums (lanes: groups 0 2 4 6 1 3 5 7, and 8 .. 15 alike),
+    // times their multipliers in that order, then each block's two added.
+    const __m256i ga = inplace::reduce4_halves(v[0], v[1], v[2], v[3]);
+    const __m256i gb = inplace::reduce4_halves(v[4], v[5], v[6], v[7]);
+    const __m128i even_odd = _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    const __m256i sa = _mm256_cvtepi16_epi32(
+        _mm_shuffle_epi8(_mm_load_si128(reinterpret_cast<const __m128i*>(R.s16)), even_odd));
+    const __m256i sb = _mm256_cvtepi16_epi32(
+        _mm_shuffle_epi8(_mm_load_si128(reinterpret_cast<const __m128i*>(R.s16 + 8)), even_odd));
+    const __m256i pa = _mm256_mullo_epi32(ga, sa), pb = _mm256_mullo_epi32(gb, sb);
+    isum = _mm256_add_epi32(_mm256_permute2x128_si256(pa, pb, 0x20), _mm256_permute2x128_si256(pa, pb, 0x31));
+  } else {
+    isum = reduce8(v);
+  }
+  constexpr int kOff = kStoredOff<T>;
+  if constexpr (kOff != 0) {
+    constexpr int kShift = std::countr_zero(unsigned(kOff));
     if constexpr (S::kS16) {
       const __m256i sl = _mm256_load_si256(reinterpret_cast<const __m256i*>(R.s16));
       const __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(A.sum16_row(m) + 16 * c));
-      isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(_mm256_madd_epi16(sl, sums), S::kShift));
+      isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(_mm256_madd_epi16(sl, sums), kShift));
     } else {
       const __m256i s32 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(A.sum32_row(m) + 8 * c));
-      isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(s32, S::kShift));
+      isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(s32, kShift));
     }
   }
   const __m256 da = _mm256_loadu_ps(A.d_row(m) + 8 * c);
