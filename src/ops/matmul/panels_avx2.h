@@ -1,9 +1,10 @@
-// Internal: the AVX2 int8 engine for every quantized type. Prefill: 16 weight
-// rows at a time unpacked once into two interleaved 8-row panels (lane = weight
-// row), then dotted with every activation row. Decode (up to 8 activation
-// rows): weight rows read in place. Include it INSIDE the anonymous
-// namespace of kernels_avx2.cpp, after simd_impl.h (it uses load256,
-// prefetch_bytes and the fast unpackers there).
+// Internal: the int8 engine of the AVX2 set for every quantized type, and of
+// the AVX-512 VNNI set for all but Q8_0 (see DLLM_PANELS_VNNI below). Prefill:
+// 16 weight rows at a time unpacked once into two interleaved 8-row panels
+// (lane = weight row), then dotted with every activation row. Decode (up to 8
+// activation rows): weight rows read in place. Include it INSIDE the anonymous
+// namespace of kernels_avx2.cpp / kernels_avx512.cpp, after simd_impl.h (it
+// uses load256, prefetch_bytes and the fast unpackers there).
 //
 // The canonical order (kernels_portable.cpp computes the same, scalar): for
 // weight row r and activation row j, eight accumulators P[0..7] = 0; over the
