@@ -602,12 +602,11 @@ TEST(QuantAct, Avx2EqualsScalar) {
 }
 
 // Every int8 type has one canonical order (an exact integer dot per 32-block,
-// fmas into eight accumulators by block % 8, a fixed tree): the AVX2 kernels
-// (in place for decode, interleaved panels for prefill) give the portable
-// oracle's bits exactly, for any number of activation rows.
-// The AVX2 and AVX-512 VNNI int8 kernels (16-row panels for prefill, rows in
-// place for decode) compute the portable kernel's canonical order: the same
-// bits. Q8_0's AVX-512 kernel sums its blocks in its own order (not held to it).
+// fmas into eight accumulators by block % 8, a fixed tree): the AVX2 and the
+// AVX-512 VNNI kernels (in place for decode, interleaved panels for prefill)
+// give the portable oracle's bits exactly, for any number of weight and
+// activation rows. Q8_0's AVX-512 kernel sums its blocks in its own order (not
+// held to it).
 void expect_portable_bits(MatmulIsa isa) {
   std::mt19937 rng(4242);
   ThreadPool pool(2);
