@@ -205,7 +205,7 @@ std::vector<double> abs_dot(const WeightView& W, const float* X, int64_t M, int6
 
 int64_t k_for(GgmlType t, int which) {
   const int64_t be = type_traits(t)->block_elems;
-  if (be == 256) return which == 0 ? 256 : which == 1 ? 768 : 1280;
+  if (be == 256) return which == 0 ? 256 : which == 1 ? 768 : 2304;  // 9 chunks: the super-block order's groups of 8
   if (be == 1) return which == 0 ? 37 : which == 1 ? 160 : 1061;  // SIMD tails
   return which == 0 ? 32 : which == 1 ? 160 : 1056;  // odd numbers of blocks
 }

@@ -44,6 +44,8 @@ void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, u
 // The canonical order of every int8 kernel (panels_avx2.h): per 32-block
 // an exact integer dot, then fmas into accumulator b % 8, summed by a fixed tree.
 // Mins per 32-block (mins32: both halves share one) take one fma with dsum32.
+// Super-block types (Traits::sb): per 256-chunk c the exact integer sum of its
+// 8 blocks, then one fma into accumulator c % 8.
 float udot(const unpack::Row& u, unpack::Traits tr, bool mins32, const ActRows& A, int64_t m) {
   const int64_t K = A.K;
   const int8_t* a = A.qs_row(m);
@@ -51,13 +53,24 @@ float udot(const unpack::Row& u, unpack::Traits tr, bool mins32, const ActRows& 
   const float* ds = A.dsum16_row(m);
   const float* ds32 = A.dsum32_row(m);
   float P[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int64_t b = 0; b < K / 32; ++b) {
+  auto block_isum = [&](int64_t b) {
     const int8_t* q = u.q + 32 * b;
     const int8_t* ab = a + 32 * b;
     int lo = 0, hi = 0;
     for (int i = 0; i < 16; ++i) lo += int(q[i]) * int(ab[i]);
     for (int i = 16; i < 32; ++i) hi += int(q[i]) * int(ab[i]);
-    const int isum = tr.s16 ? int(u.s16[2 * b]) * lo + int(u.s16[2 * b + 1]) * hi : lo + hi;
+    return tr.s16 ? int(u.s16[2 * b]) * lo + int(u.s16[2 * b + 1]) * hi : lo + hi;
+  };
+  if (tr.sb) {
+    for (int64_t c = 0; c < K / 256; ++c) {
+      int32_t isum = 0;  // exact: |q| <= 128, |a| <= 127 and |s16| <= 512 keep it below 2^31
+      for (int64_t b = 8 * c; b < 8 * c + 8; ++b) isum += block_isum(b);
+      P[c % 8] = std::fma(float(isum), u.dw[8 * c] * da[8 * c], P[c % 8]);
+    }
+    return ((P[0] + P[4]) + (P[2] + P[6])) + ((P[1] + P[5]) + (P[3] + P[7]));
+  }
+  for (int64_t b = 0; b < K / 32; ++b) {
+    const int isum = block_isum(b);
     float& acc = P[b % 8];
     acc = std::fma(float(isum), u.dw[b] * da[b], acc);
     if (tr.mins && mins32) {

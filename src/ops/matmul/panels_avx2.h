@@ -15,6 +15,12 @@
 //   (mins per 16: Q2_K) P = fma(mw16[2b], dsum16[2b], P);
 //                       P = fma(mw16[2b+1], dsum16[2b+1], P)
 // and the result ((P0+P4) + (P2+P6)) + ((P1+P5) + (P3+P7)) (hsum's tree).
+// Super-block types (Spec::kSb: dw and the Q8_K activation scale are one
+// value over each 256-chunk c) take one float step per chunk instead:
+//   isum = exact int32 sum of the chunk's 8 block integers (with s16)
+//   P[c % 8] = fma(float(isum), dw[8c] * da[8c], P[c % 8])
+// which is most of the float work of a block gone (the reference sums a
+// super-block in integers too).
 // Eight accumulators let decode keep the 8 blocks of a 256-chunk in the lanes
 // of one vector. The order depends on nothing but the two rows, so a batch
 // gives bit for bit what its rows give alone, whatever the tiling or threads.
@@ -108,6 +114,10 @@ struct Spec {
   static constexpr bool kMins = unpack::entry(T).traits.mins;
   // Mins per 32-block (both 16-halves alike): one fma with the block's dsum32.
   static constexpr bool kMins32 = kMins && T != GgmlType::Q2_K;
+  // One float step per 256-chunk (unpack::Traits::sb).
+  static constexpr bool kSb = unpack::entry(T).traits.sb;
+  static_assert(!kSb || (kS16 && !kMins), "super-block order: s16 types without mins");
+  static constexpr bool kS32 = unpack::entry(T).traits.s32;
   static constexpr bool kWide = is_wide(T);
   static_assert(kWide != (narrow(T).umax > 0), "every int8 type is wide or narrow");
   static constexpr int kOff = narrow(T).off;
@@ -312,14 +322,13 @@ __attribute__((always_inline)) inline void block_unrolled(const Panel* const* P,
     for (int j = 0; j < MT; ++j) isum[p][j] = _mm256_madd_epi16(p16[p][j], ones);
 }
 
-// The others (wide types, 16-group multipliers, kG < 8): a loop over groups.
+// The others (wide types, 16-group multipliers, kG < 8): a loop over groups,
+// adding to isum (super-block types sum a whole chunk there).
 template <GgmlType T, int NP, int MT>
 __attribute__((always_inline)) inline void block_looped(const Panel* const* P, const int8_t* const* a, int64_t b,
                                                         __m256i (&isum)[NP][MT]) {
   using S = Spec<T>;
   const __m256i ones = _mm256_set1_epi16(1);
-  for (int p = 0; p < NP; ++p)
-    for (int j = 0; j < MT; ++j) isum[p][j] = _mm256_setzero_si256();
   for (int g0 = 0; g0 < 8; g0 += S::kG) {
     __m256i p16[NP][MT];
     for (int i = 0; i < S::kG; ++i) {
@@ -358,19 +367,21 @@ void tile(const Panel* const* P, const ActRows& A, int64_t m, float* Y, int64_t 
     a[j] = A.qs_row(m + j);
     da[j] = A.d_row(m + j);
   }
-  __m256 accs[8][NP][MT];  // accumulator b % 8 of each (panel, activation row)
+  __m256 accs[8][NP][MT];  // accumulator b % 8 (super-block types: chunk % 8) of each (panel, activation row)
   for (int l = 0; l < 8; ++l)
     for (int p = 0; p < NP; ++p)
       for (int j = 0; j < MT; ++j) accs[l][p][j] = _mm256_setzero_ps();
+  __m256i isum[NP][MT] = {};
   for (int64_t b = 0; b < nb; ++b) {
-    __m256i isum[NP][MT];
+    if (!S::kSb || b % 8 == 0)
+      for (int p = 0; p < NP; ++p)
+        for (int j = 0; j < MT; ++j) isum[p][j] = _mm256_setzero_si256();
     if constexpr (S::kG == 8)
       block_unrolled<T, NP, MT>(P, a, b, isum);
     else
       block_looped<T, NP, MT>(P, a, b, isum);
-    for (int p = 0; p < NP; ++p) {
-      __m256* acc = accs[b % 8][p];
-      if constexpr (S::kOff != 0) {
+    if constexpr (S::kOff != 0)
+      for (int p = 0; p < NP; ++p) {
         if constexpr (S::kS16) {
           const __m256i slohi = _mm256_load_si256(reinterpret_cast<const __m256i*>(P[p]->slohi + 8 * b));
           for (int j = 0; j < MT; ++j) {
@@ -382,6 +393,9 @@ void tile(const Panel* const* P, const ActRows& A, int64_t m, float* Y, int64_t 
             isum[p][j] = _mm256_sub_epi32(isum[p][j], _mm256_set1_epi32(A.sum32_row(m + j)[b] << S::kShift));
         }
       }
+    if (S::kSb && b % 8 != 7) continue;  // super-block types: the chunk's integers first
+    for (int p = 0; p < NP; ++p) {
+      __m256* acc = accs[(S::kSb ? b / 8 : b) % 8][p];
       const __m256 dw = _mm256_load_ps(P[p]->dwp + 8 * b);
       for (int j = 0; j < MT; ++j)
         acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[p][j]), _mm256_mul_ps(dw, _mm256_set1_ps(da[j][b])), acc[j]);
@@ -430,7 +444,6 @@ template <GgmlType T, int MT>
 void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, int nrows) {
   using S = Spec<T>;
   constexpr int kOff = kStoredOff<T>;
-  constexpr int kShift = kOff == 0 ? 0 : std::countr_zero(unsigned(kOff));
   const int64_t nb = A.K / 32;
   const int8_t* a[MT];
   const float* da[MT];
@@ -443,17 +456,30 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
     std::memcpy(&v, a[j] + 4 * g, 4);
     return _mm512_set1_epi32(v);
   };
-  __m512 accs[8][MT];  // accumulator b % 8 of each activation row
+  __m512 accs[8][MT];  // accumulator b % 8 (super-block types: chunk % 8) of each activation row
   for (int l = 0; l < 8; ++l)
     for (int j = 0; j < MT; ++j) accs[l][j] = _mm512_setzero_ps();
+  // The offset correction, off * (activation quant sums), starts each dot
+  // chain instead of being taken off afterwards (the same integers).
+  auto minus_off = [](int32_t sum) { return _mm512_set1_epi32(-sum * kOff); };
+  __m512i isum[MT] = {};
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* q = P.qp + 64 * 8 * b;
-    __m512i isum[MT];
-    for (int j = 0; j < MT; ++j) isum[j] = _mm512_setzero_si512();
-    if constexpr (S::kS16) {
+    if (!S::kSb || b % 8 == 0)
+      for (int j = 0; j < MT; ++j) isum[j] = _mm512_setzero_si512();
+    if constexpr (S::kS32) {  // one scale per block: the block's dot first
+      __m512i t32[MT];
+      for (int j = 0; j < MT; ++j) t32[j] = minus_off(A.sum32_row(m + j)[b]);
+      for (int i = 0; i < 8; ++i) {
+        const __m512i w = _mm512_load_si512(q + 64 * i);
+        for (int j = 0; j < MT; ++j) t32[j] = _mm512_dpbusd_epi32(t32[j], w, act4(j, 8 * b + i));
+      }
+      const __m512i mul = _mm512_srai_epi32(_mm512_load_si512(P.s16p + 16 * (2 * b)), 16);
+      for (int j = 0; j < MT; ++j) isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(t32[j], mul));
+    } else if constexpr (S::kS16) {
       for (int h = 0; h < 2; ++h) {
         __m512i t32[MT];
-        for (int j = 0; j < MT; ++j) t32[j] = _mm512_setzero_si512();
+        for (int j = 0; j < MT; ++j) t32[j] = minus_off(A.sum16_row(m + j)[2 * b + h]);
         for (int i = 0; i < 4; ++i) {
           const __m512i w = _mm512_load_si512(q + 64 * (4 * h + i));
           for (int j = 0; j < MT; ++j) t32[j] = _mm512_dpbusd_epi32(t32[j], w, act4(j, 8 * b + 4 * h + i));
@@ -463,26 +489,14 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
         for (int j = 0; j < MT; ++j) isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(t32[j], mul));
       }
     } else {
+      for (int j = 0; j < MT; ++j) isum[j] = minus_off(A.sum32_row(m + j)[b]);
       for (int i = 0; i < 8; ++i) {
         const __m512i w = _mm512_load_si512(q + 64 * i);
         for (int j = 0; j < MT; ++j) isum[j] = _mm512_dpbusd_epi32(isum[j], w, act4(j, 8 * b + i));
       }
     }
-    if constexpr (kOff != 0) {
-      if constexpr (S::kS16) {
-        const __m512i slohi = _mm512_load_si512(P.slohi + 16 * b);
-        for (int j = 0; j < MT; ++j) {
-          int32_t pair;
-          std::memcpy(&pair, A.sum16_row(m + j) + 2 * b, 4);
-          const __m512i c = _mm512_madd_epi16(slohi, _mm512_set1_epi32(pair));
-          isum[j] = _mm512_sub_epi32(isum[j], _mm512_slli_epi32(c, kShift));
-        }
-      } else {
-        for (int j = 0; j < MT; ++j)
-          isum[j] = _mm512_sub_epi32(isum[j], _mm512_set1_epi32(A.sum32_row(m + j)[b] << kShift));
-      }
-    }
-    __m512* acc = accs[b % 8];
+    if (S::kSb && b % 8 != 7) continue;  // super-block types: the chunk's integers first
+    __m512* acc = accs[(S::kSb ? b / 8 : b) % 8];
     const __m512 dw = _mm512_load_ps(P.dwp + 16 * b);
     for (int j = 0; j < MT; ++j)
       acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(dw, _mm512_set1_ps(da[j][b])), acc[j]);
@@ -585,8 +599,14 @@ inline void deinterleave(const float* v, __m256* even, __m256* odd) {
 struct ChunkRegs {
   __m256i q[8];
   __m256 dw, mlo, mhi;
-  alignas(32) int16_t s16[16];  // 16-group multipliers (types with s16)
+  alignas(32) int16_t s16[16];  // 16-group multipliers (types with s16 but not s32)
+  __m256i s32;                  // block scales, lane = block (types with s32)
 };
+
+// Each block's scale from its two equal 16-group multipliers (the even int16s).
+inline __m256i block_scales(const int16_t* s16) {
+  return _mm256_srai_epi32(_mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s16)), 16), 16);
+}
 
 // From a row unpacked into the common form (every type).
 template <GgmlType T>
@@ -599,7 +619,10 @@ __attribute__((always_inline)) inline void chunk_from_unpacked(const unpack::Row
   }
   R.dw = _mm256_load_ps(U.dw + 8 * c);
   if constexpr (S::kMins) deinterleave(U.mw16 + 16 * c, &R.mlo, &R.mhi);
-  if constexpr (S::kS16) std::memcpy(R.s16, U.s16 + 16 * c, sizeof R.s16);
+  if constexpr (S::kS32)
+    R.s32 = block_scales(U.s16 + 16 * c);
+  else if constexpr (S::kS16)
+    std::memcpy(R.s16, U.s16 + 16 * c, sizeof R.s16);
 }
 
 // Straight from the file's blocks, for every type with a register decoder
@@ -634,7 +657,10 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     constexpr int kAdd = Spec<T>::kOff - fast::kSuperBlockOffset<T>;  // the decoder's offset to the kernel's
     for (int ib = 0; ib < 8; ++ib) R.q[ib] = kAdd ? _mm256_add_epi8(B.q[ib], _mm256_set1_epi8(char(kAdd))) : B.q[ib];
     R.dw = B.dw;
-    if constexpr (Spec<T>::kS16) _mm256_store_si256(reinterpret_cast<__m256i*>(R.s16), B.s16);
+    if constexpr (Spec<T>::kS32)
+      R.s32 = _mm256_srai_epi32(_mm256_slli_epi32(B.s16, 16), 16);
+    else if constexpr (Spec<T>::kS16)
+      _mm256_store_si256(reinterpret_cast<__m256i*>(R.s16), B.s16);
   } else if constexpr (T == GgmlType::Q2_K) {
     // scale (low nibble) and min (high nibble) of each 16-group; the mins of
     // the first 16-groups of the blocks (even groups) and of the second ones
@@ -666,13 +692,15 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     const uint8_t* w = row + size_t(c) * qb::kIQ4_XSBytes;
     const __m256i tbl = fast::iq4_table();
     for (int ib = 0; ib < 8; ++ib) R.q[ib] = _mm256_shuffle_epi8(tbl, fast::nibbles(w + 8 + 16 * ib));
-    R.dw = fast::iq4xs_dw8(w);
+    R.dw = _mm256_set1_ps(f16_at(w));
+    R.s32 = fast::iq4xs_scales8(w);
   } else if constexpr (T == GgmlType::IQ4_KS) {
     float D;
     std::memcpy(&D, row, 4);
     const uint8_t* w = row + qb::kIQ4_KSRowMeta + size_t(c) * qb::kIQ4_KSBytes;
     for (int ib = 0; ib < 8; ++ib) R.q[ib] = fast::iq4_ks_quants(w, ib);
-    R.dw = fast::iq4ks_dw8(D, w);
+    R.dw = _mm256_set1_ps(D);
+    R.s32 = fast::iq4ks_scales8(w);
   } else if constexpr (T == GgmlType::Q6_K) {
     const uint8_t* w = row + size_t(c) * qb::kQ6_KBytes;
     R.dw = _mm256_set1_ps(f16_at(w + 208));
@@ -683,12 +711,13 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
   }
 }
 
-// The 8 blocks of one chunk against activation row m, into that row's
-// accumulator vector (lane = block % 8).
+// The exact integer dots of the 8 blocks of one chunk with activation row m
+// (lane = block).
 template <GgmlType T>
-__attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64_t c, const ActRows& A, int64_t m,
-                                                       __m256 acc) {
+__attribute__((always_inline)) inline __m256i chunk_isum(const ChunkRegs& R, int64_t c, const ActRows& A, int64_t m) {
   using S = Spec<T>;
+  // s32 types: the block dots as for types without multipliers, then times the block scales
+  constexpr bool kGroups = S::kS16 && !S::kS32;
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i lohi = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2,
                                         3, 2, 3, 2, 3, 2, 3);
@@ -707,7 +736,7 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
     else
       p = _mm256_maddubs_epi16(R.q[bb], av);
     __m256i mul = ones;
-    if constexpr (S::kS16) {
+    if constexpr (kGroups) {
       int32_t pair;
       std::memcpy(&pair, R.s16 + 2 * bb, 4);
       mul = _mm256_shuffle_epi8(_mm256_set1_epi32(pair), lohi);
@@ -715,7 +744,7 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
     v[bb] = _mm256_madd_epi16(p, mul);
   }
   __m256i isum;
-  if constexpr (kVnni && S::kS16) {
+  if constexpr (kVnni && kGroups) {
     // The 16-group sums (lanes: groups 0 2 4 6 1 3 5 7, and 8 .. 15 alike),
     // times their multipliers in that order, then each block's two added.
     const __m256i ga = inplace::reduce4_halves(v[0], v[1], v[2], v[3]);
@@ -733,7 +762,7 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
   constexpr int kOff = kStoredOff<T>;
   if constexpr (kOff != 0) {
     constexpr int kShift = std::countr_zero(unsigned(kOff));
-    if constexpr (S::kS16) {
+    if constexpr (kGroups) {
       const __m256i sl = _mm256_load_si256(reinterpret_cast<const __m256i*>(R.s16));
       const __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(A.sum16_row(m) + 16 * c));
       isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(_mm256_madd_epi16(sl, sums), kShift));
@@ -742,6 +771,17 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
       isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(s32, kShift));
     }
   }
+  if constexpr (S::kS32) isum = _mm256_mullo_epi32(isum, R.s32);
+  return isum;
+}
+
+// The 8 blocks of one chunk against activation row m, into that row's
+// accumulator vector (lane = block % 8).
+template <GgmlType T>
+__attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64_t c, const ActRows& A, int64_t m,
+                                                       __m256 acc) {
+  using S = Spec<T>;
+  const __m256i isum = chunk_isum<T>(R, c, A, m);
   const __m256 da = _mm256_loadu_ps(A.d_row(m) + 8 * c);
   acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(R.dw, da), acc);
   if constexpr (S::kMins32) {
@@ -756,7 +796,8 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
 // R weight rows (side by side, for instruction-level parallelism) against MT
 // activation rows.
 template <GgmlType T, int MT, int R>
-inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U, size_t rb) {
+inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U, size_t rb, const float* dac,
+                      int64_t dac_stride) {
   const WeightView& W = *t.W;
   const int64_t K = W.cols, nchunks = K / 256;
   const uint8_t* rows[R];
@@ -771,15 +812,63 @@ inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U
   __m256 acc[R][MT];
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < MT; ++j) acc[r][j] = _mm256_setzero_ps();
-  for (int64_t c = 0; c < nchunks; ++c)
-    for (int r = 0; r < R; ++r) {
-      ChunkRegs C;
-      if constexpr (kDirect<T>)
-        chunk_direct<T>(rows[r], c, C);
-      else
-        chunk_from_unpacked<T>(U[r], c, C);
-      for (int j = 0; j < MT; ++j) acc[r][j] = chunk_dot<T>(C, c, *t.A, m0 + j, acc[r][j]);
+  if constexpr (Spec<T>::kSb) {
+    // Super-block types: the block integers of 8 chunks are kept (lane =
+    // block), then summed per chunk in one reduction (lane = chunk, the
+    // chunk's accumulator c % 8) and scaled by the chunks' dw * da at once.
+    for (int64_t c0 = 0; c0 < nchunks; c0 += 8) {
+      const int64_t n = std::min<int64_t>(8, nchunks - c0);
+      __m256 dws[R];  // lane l: chunk c0 + l's dw
+      for (int r = 0; r < R; ++r) dws[r] = _mm256_setzero_ps();
+      __m256i halves[2][R][MT];  // reduce8's two halves, four chunks each (fewer live registers)
+      unroll<2>([&](auto H) {
+        if (4 * H >= n) {  // K = 1024: four chunks, one half
+          for (int r = 0; r < R; ++r)
+            for (int j = 0; j < MT; ++j) halves[H][r][j] = _mm256_setzero_si256();
+          return;
+        }
+        __m256i isums[R][MT][4];
+        unroll<4>([&](auto L) {  // l at compile time: isums stay in registers
+          constexpr int l = 4 * H + L;
+          if (l >= n) {  // a last partial group: nothing in the other lanes
+            for (int r = 0; r < R; ++r)
+              for (int j = 0; j < MT; ++j) isums[r][j][L] = _mm256_setzero_si256();
+            return;
+          }
+          for (int r = 0; r < R; ++r) {
+            ChunkRegs C;
+            if constexpr (kDirect<T>)
+              chunk_direct<T>(rows[r], c0 + l, C);
+            else
+              chunk_from_unpacked<T>(U[r], c0 + l, C);
+            dws[r] = _mm256_blend_ps(dws[r], C.dw, 1 << l);  // C.dw: one value over the chunk
+            for (int j = 0; j < MT; ++j) isums[r][j][L] = chunk_isum<T>(C, c0 + l, *t.A, m0 + j);
+          }
+        });
+        for (int r = 0; r < R; ++r)
+          for (int j = 0; j < MT; ++j)
+            halves[H][r][j] = reduce4_halves(isums[r][j][0], isums[r][j][1], isums[r][j][2], isums[r][j][3]);
+      });
+      for (int r = 0; r < R; ++r)
+        for (int j = 0; j < MT; ++j) {
+          const __m256i a = halves[0][r][j], b = halves[1][r][j];  // as reduce8
+          const __m256i sums =
+              _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+          const __m256 da = _mm256_load_ps(dac + j * dac_stride + c0);
+          acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dws[r], da), acc[r][j]);
+        }
     }
+  } else {
+    for (int64_t c = 0; c < nchunks; ++c)
+      for (int r = 0; r < R; ++r) {
+        ChunkRegs C;
+        if constexpr (kDirect<T>)
+          chunk_direct<T>(rows[r], c, C);
+        else
+          chunk_from_unpacked<T>(U[r], c, C);
+        for (int j = 0; j < MT; ++j) acc[r][j] = chunk_dot<T>(C, c, *t.A, m0 + j, acc[r][j]);
+      }
+  }
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < MT; ++j) t.Y[(m0 + j) * t.ldy + n + r] = hsum(acc[r][j]);
 }
@@ -789,9 +878,19 @@ void rows_mt(const Task& t, int64_t n0, int64_t n1, int64_t m0, uint8_t* tmp) {
   const int64_t K = t.W->cols;
   unpack::Row U[2] = {unpack::carve(tmp, K), unpack::carve(tmp + unpack::row_bytes_unpacked(K), K)};
   const size_t rb = row_bytes(T, K);
+  // Super-block types: each activation row's scale per chunk (da[8c]), in
+  // groups of 8 lanes (zeros past the last chunk), after the two rows.
+  float* dac = reinterpret_cast<float*>(tmp + 2 * unpack::row_bytes_unpacked(K));
+  const int64_t nchunks = K / 256, dac_stride = (nchunks + 7) / 8 * 8;
+  if constexpr (Spec<T>::kSb)
+    for (int j = 0; j < MT; ++j)
+      for (int64_t c = 0; c < dac_stride; ++c) dac[j * dac_stride + c] = c < nchunks ? t.A->d_row(m0 + j)[8 * c] : 0.0f;
   int64_t n = n0;
-  for (; n + 2 <= n1; n += 2) row_group<T, MT, 2>(t, n, m0, U, rb);
-  for (; n < n1; ++n) row_group<T, MT, 1>(t, n, m0, U, rb);
+  // Super-block types one row at a time: two rows' chunk integers spill
+  // registers (IQ4_XS / IQ3_K decode 5-10% slower than one row, alternated).
+  if constexpr (!Spec<T>::kSb)
+    for (; n + 2 <= n1; n += 2) row_group<T, MT, 2>(t, n, m0, U, rb, dac, dac_stride);
+  for (; n < n1; ++n) row_group<T, MT, 1>(t, n, m0, U, rb, dac, dac_stride);
 }
 
 template <GgmlType T>

@@ -205,23 +205,31 @@ void block32(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*
   }
 }
 
-// IQ4_XS: d times the 8 six-bit scales minus 32 (qb::iq4xs_scale, lane =
-// block): low 4 bits at bit 4*ib of scales_l, high 2 at bit 2*ib of scales_h.
-inline __m256 iq4xs_dw8(const uint8_t* w) {
+// 8 int32 block scales (lane = block) as the 16 int16 multipliers of their
+// 16-groups (each twice): the s16 form of the super-block types with one
+// integer scale per 32-block.
+inline __m256i pairs16(__m256i sc) {
+  const __m256i p = _mm256_packs_epi32(sc, sc);  // s0..s3 s0..s3 | s4..s7 s4..s7
+  return _mm256_unpacklo_epi16(p, p);
+}
+
+// IQ4_XS: the 8 six-bit scales minus 32 (qb::iq4xs_scale, lane = block): low
+// 4 bits at bit 4*ib of scales_l, high 2 at bit 2*ib of scales_h.
+inline __m256i iq4xs_scales8(const uint8_t* w) {
   const __m256i lo = _mm256_and_si256(
       _mm256_srlv_epi32(_mm256_set1_epi32(int(qb::load_u32(w + 4))), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
       _mm256_set1_epi32(15));
   const __m256i hi = _mm256_and_si256(
       _mm256_srlv_epi32(_mm256_set1_epi32(qb::load_u16(w + 2)), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)),
       _mm256_set1_epi32(3));
-  const __m256i sc = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(32));
-  return _mm256_mul_ps(_mm256_set1_ps(f16_at(w)), _mm256_cvtepi32_ps(sc));
+  return _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(32));
 }
 
-inline void iq4_xs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+inline void iq4_xs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
   const __m256i tbl = iq4_table();
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_XSBytes, q += 256) {
-    _mm256_storeu_ps(dw + 8 * sb, iq4xs_dw8(w));
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), pairs16(iq4xs_scales8(w)));
     for (int ib = 0; ib < 8; ++ib) store32(q + 32 * ib, _mm256_shuffle_epi8(tbl, nibbles(w + 8 + 16 * ib)));
   }
 }
@@ -260,13 +268,12 @@ inline __m256i q3k_scales16(const uint8_t* p) {
                           _mm256_set1_epi16(32));
 }
 
-// The eight 32-block scales of IQ4_KS-style scale bytes (qb::iq4ks_scale) times D.
-inline __m256 iq4ks_dw8(float D, const uint8_t* sc8) {
-  const __m256i sc = _mm256_sub_epi32(
+// The eight 32-block scales of IQ4_KS-style scale bytes (qb::iq4ks_scale).
+inline __m256i iq4ks_scales8(const uint8_t* sc8) {
+  return _mm256_sub_epi32(
       _mm256_and_si256(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc8))),
                        _mm256_set1_epi32(254)),
       _mm256_set1_epi32(127));
-  return _mm256_mul_ps(_mm256_set1_ps(D), _mm256_cvtepi32_ps(sc));
 }
 
 // IQ4_KS: the quants of 32-block ib of super-block w: one of the two
@@ -276,12 +283,13 @@ inline __m256i iq4_ks_quants(const uint8_t* w, int ib) {
   return _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), nibbles(w + 8 + 16 * ib));
 }
 
-inline void iq4_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+inline void iq4_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
   float D;
   std::memcpy(&D, w, 4);
   w += qb::kIQ4_KSRowMeta;
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSBytes, q += 256) {
-    _mm256_storeu_ps(dw + 8 * sb, iq4ks_dw8(D, w));
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(D));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), pairs16(iq4ks_scales8(w)));
     for (int ib = 0; ib < 8; ++ib) store32(q + 32 * ib, iq4_ks_quants(w, ib));
   }
 }
@@ -397,7 +405,8 @@ inline __m256i iq23ks_scales8(const uint8_t* w) {
 // One 256-element super-block of a row, decoded into registers: what the
 // in-place decode multiplies directly and what the unpackers store. The
 // quants are in the kernels' stored form (q + kSuperBlockOffset: Q3_K's are
-// 0..7), dw is the scale of each 32-block (lane = block) and s16 the 16-group
+// 0..7), dw is the scale of each 32-block (lane = block; one value over the
+// super-block for the super-block order's types) and s16 the 16-group
 // multipliers of the types that have them.
 struct SuperBlock {
   __m256i q[8];
@@ -493,7 +502,8 @@ __attribute__((always_inline)) inline void super_block(const uint8_t* row, int64
     constexpr bool IQ3 = T == GgmlType::IQ3_KS;
     const uint8_t* w = row + qb::kF16RowMeta + size_t(sb) * (IQ3 ? qb::kIQ3_KSBytes : qb::kIQ2_KSBytes);
     const __m256i tbl = iq23_table<IQ3>(), es = extra_shifts(w, IQ3 ? 4 : 5);
-    B.dw = _mm256_mul_ps(_mm256_set1_ps(f16_at(row)), _mm256_cvtepi32_ps(iq23ks_scales8<IQ3>(w)));
+    B.dw = _mm256_set1_ps(f16_at(row));
+    B.s16 = pairs16(iq23ks_scales8<IQ3>(w));
     for (int ib = 0; ib < 8; ++ib) {
       const int g = IQ3 ? 8 + ib : ib;
       B.q[ib] = _mm256_add_epi8(_mm256_shuffle_epi8(tbl, iq23_indices(w + 6, IQ3 ? w + 70 : nullptr, ib)),
@@ -504,7 +514,8 @@ __attribute__((always_inline)) inline void super_block(const uint8_t* row, int64
     const uint8_t* w = row + qb::kF32RowMeta + size_t(sb) * qb::kIQ5_KSBytes;
     const __m256i lo = table16(qb::kIQ5NLValues), hi = table16(qb::kIQ5NLValues + 16), one = _mm256_set1_epi8(1);
     const __m256i qh = load256(w + 136);
-    B.dw = iq4ks_dw8(f32_at(row), w);
+    B.dw = _mm256_set1_ps(f32_at(row));
+    B.s16 = pairs16(iq4ks_scales8(w));
     for (int ib = 0; ib < 8; ++ib) {
       const __m256i shift = _mm256_slli_epi16(_mm256_and_si256(_mm256_set1_epi8(char(w[ib])), one), 1);
       B.q[ib] = _mm256_add_epi8(lookup32(lo, hi, iq5_indices(w + 8, qh, ib)), shift);
@@ -526,7 +537,8 @@ __attribute__((always_inline)) inline void super_block(const uint8_t* row, int64
       const __m256i n = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
       B.q[ib] = _mm256_shuffle_epi8(_mm256_set_m128i(cb, cb), n);
     }
-    B.dw = iq4ks_dw8(f32_at(row), sc);
+    B.dw = _mm256_set1_ps(f32_at(row));
+    B.s16 = pairs16(iq4ks_scales8(sc));
   } else if constexpr (T == GgmlType::IQ2_KL) {
     // the 16 pair indices of a 32-block (qb::iq2kl_index) look up the pairs'
     // low and high bytes (two 32-entry tables), then interleave them
@@ -542,7 +554,8 @@ __attribute__((always_inline)) inline void super_block(const uint8_t* row, int64
     const __m256i sc = _mm256_or_si256(
         fields8(qb::load_u32(w + 2), nibble_shifts_ib4(), 15),
         _mm256_slli_epi32(fields8(qb::load_u16(w), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14), 3), 4));
-    B.dw = _mm256_mul_ps(_mm256_set1_ps(f16_at(row)), _mm256_cvtepi32_ps(_mm256_sub_epi32(sc, _mm256_set1_epi32(32))));
+    B.dw = _mm256_set1_ps(f16_at(row));
+    B.s16 = pairs16(_mm256_sub_epi32(sc, _mm256_set1_epi32(32)));
     const __m128i qh = load128(w + 70);
     for (int ib = 0; ib < 8; ++ib) {
       const __m128i v = load128(w + 6 + 16 * (ib / 2));

@@ -5,7 +5,9 @@
 //   q    [K]      int8 weight quants
 //   dw   [K/32]   f32 scale of each 32-block
 //   s16  [K/16]   int16 multiplier of each 16-group (types with 16-element
-//                 scales: Q2_K, Q3_K, Q6_K, IQ2_K .. IQ6_K, IQ2_XS, IQ2_S, IQ1_M), else unused
+//                 scales: Q2_K, Q3_K, Q6_K, IQ2_K .. IQ6_K, IQ2_XS, IQ2_S, IQ1_M;
+//                 and, each 32-block's integer scale twice, IQ4_XS, IQ4_KS,
+//                 IQ5_KS, IQ4_KSS, IQ2_KS, IQ3_KS, IQ2_KL), else unused
 //   mw16 [K/16]   f32 offset factor of each 16-group (types with mins), else unused
 //
 // so that   row . x  =  sum_b dw[b]*da[b] * (S_lo(b) + S_hi(b))  +  sum_g mw16[g]*da*suma[g]
@@ -28,6 +30,13 @@ namespace dllm::unpack {
 struct Traits {
   bool s16;   // uses 16-group multipliers
   bool mins;  // has offset terms
+  // The super-block order: dw is one value over each 256-chunk (and so is the
+  // Q8_K activation scale), so the kernels sum the chunk's 8 block integers
+  // (times their multipliers) exactly first and take one float step per chunk
+  // instead of one per 32-block. Only s16 types without mins.
+  bool sb = false;
+  // s16 holds one integer scale per 32-block (its two 16-groups alike).
+  bool s32 = false;
 };
 
 static inline float h2f(const uint8_t* p) {
@@ -73,30 +82,30 @@ static constexpr Entry entry(GgmlType t) {
     case GgmlType::Q8_0: return {q8_0, {false, false}};
     case GgmlType::IQ4_NL: return {iq4_nl, {false, false}};
     case GgmlType::Q2_K: return {q2_k, {true, true}};
-    case GgmlType::Q3_K: return {q3_k, {true, false}};
+    case GgmlType::Q3_K: return {q3_k, {true, false, true}};
     case GgmlType::Q4_K: return {q4_k, {false, true}};
     case GgmlType::Q5_K: return {q5_k, {false, true}};
     case GgmlType::Q6_K: return {q6_k, {true, false}};
-    case GgmlType::IQ4_XS: return {iq4_xs, {false, false}};
-    case GgmlType::IQ4_K: return {iq4_k, {true, false}};
-    case GgmlType::IQ4_KS: return {iq4_ks, {false, false}};
+    case GgmlType::IQ4_XS: return {iq4_xs, {true, false, true, true}};
+    case GgmlType::IQ4_K: return {iq4_k, {true, false, true}};
+    case GgmlType::IQ4_KS: return {iq4_ks, {true, false, true, true}};
     case GgmlType::Q6_0: return {q6_0, {false, false}};
-    case GgmlType::IQ2_K: return {iq2_k, {true, false}};
-    case GgmlType::IQ3_K: return {iq3_k, {true, false}};
-    case GgmlType::IQ5_K: return {iq5_k, {true, false}};
-    case GgmlType::IQ6_K: return {iq6_k, {true, false}};
-    case GgmlType::IQ5_KS: return {iq5_ks, {false, false}};
-    case GgmlType::IQ4_KSS: return {iq4_kss, {false, false}};
-    case GgmlType::IQ2_KS: return {iq2_ks, {false, false}};
-    case GgmlType::IQ3_KS: return {iq3_ks, {false, false}};
-    case GgmlType::IQ2_KL: return {iq2_kl, {false, false}};
+    case GgmlType::IQ2_K: return {iq2_k, {true, false, true}};
+    case GgmlType::IQ3_K: return {iq3_k, {true, false, true}};
+    case GgmlType::IQ5_K: return {iq5_k, {true, false, true}};
+    case GgmlType::IQ6_K: return {iq6_k, {true, false, true}};
+    case GgmlType::IQ5_KS: return {iq5_ks, {true, false, true, true}};
+    case GgmlType::IQ4_KSS: return {iq4_kss, {true, false, true, true}};
+    case GgmlType::IQ2_KS: return {iq2_ks, {true, false, true, true}};
+    case GgmlType::IQ3_KS: return {iq3_ks, {true, false, true, true}};
+    case GgmlType::IQ2_KL: return {iq2_kl, {true, false, true, true}};
     case GgmlType::IQ2_XXS: return {iq2_xxs, {false, false}};
-    case GgmlType::IQ2_XS: return {iq2_xs, {true, false}};
-    case GgmlType::IQ2_S: return {iq2_s, {true, false}};
+    case GgmlType::IQ2_XS: return {iq2_xs, {true, false, true}};
+    case GgmlType::IQ2_S: return {iq2_s, {true, false, true}};
     case GgmlType::IQ3_XXS: return {iq3_xxs, {false, false}};
     case GgmlType::IQ3_S: return {iq3_s, {false, false}};
     case GgmlType::IQ1_S: return {iq1_s, {false, false}};
-    case GgmlType::IQ1_M: return {iq1_m, {true, false}};
+    case GgmlType::IQ1_M: return {iq1_m, {true, false, true}};
     case GgmlType::MXFP4: return {mxfp4, {false, false}};
     default: return {nullptr, {false, false}};
   }

@@ -22,14 +22,16 @@ static void iq4_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s1
   }
 }
 
-// IQ4_KS: the row's f32 scale times each sub-block's odd multiplier (dw).
-static void iq4_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+// IQ4_KS: the row's f32 scale (dw), each sub-block's odd multiplier as the
+// multiplier of its two 16-groups (the super-block order).
+static void iq4_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
   float D;
   std::memcpy(&D, w, 4);
   w += qb::kIQ4_KSRowMeta;
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSBytes, q += 256)
     for (int ib = 0; ib < 8; ++ib) {
-      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(w[ib]));
+      dw[8 * sb + ib] = D;
+      s16[16 * sb + 2 * ib] = s16[16 * sb + 2 * ib + 1] = int16_t(qb::iq4ks_scale(w[ib]));
       const int8_t* cb = qb::iq4ks_codebook(w[ib]);
       int8_t n[32];
       nibbles32(w + 8 + 16 * ib, n, 0);
@@ -89,14 +91,16 @@ static void iq3_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s1
 }
 
 // The row-scaled ik types (IQ5_KS, IQ4_KSS: f32 row scale; IQ2_KS, IQ3_KS,
-// IQ2_KL: fp16): the row scale times each 32-block's integer scale as dw
-// (the decoder's own dl), codebook values as quants.
+// IQ2_KL: fp16): the row scale as dw, each 32-block's integer scale as the
+// multiplier of its two 16-groups (dw * s16 is the decoder's own dl; the
+// super-block order), codebook values as quants.
 template <class Scale, class Values>
 static inline void ik_row_scaled(float D, const uint8_t* w, int64_t K, int block_bytes, int8_t* q, float* dw,
-                                 Scale scale, Values values) {
+                                 int16_t* s16, Scale scale, Values values) {
   for (int64_t sb = 0; sb < K / 256; ++sb, w += block_bytes, q += 256)
     for (int ib = 0; ib < 8; ++ib) {
-      dw[8 * sb + ib] = D * float(scale(w, ib));
+      dw[8 * sb + ib] = D;
+      s16[16 * sb + 2 * ib] = s16[16 * sb + 2 * ib + 1] = int16_t(scale(w, ib));
       values(w, ib, q + 32 * ib);
     }
 }
@@ -107,8 +111,8 @@ static inline float row_f32(const uint8_t* w) {
   return D;
 }
 
-static void iq5_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  ik_row_scaled(row_f32(w), w + qb::kF32RowMeta, K, qb::kIQ5_KSBytes, q, dw,
+static void iq5_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  ik_row_scaled(row_f32(w), w + qb::kF32RowMeta, K, qb::kIQ5_KSBytes, q, dw, s16,
                 [](const uint8_t* b, int ib) { return qb::iq4ks_scale(b[ib]); },
                 [](const uint8_t* b, int ib, int8_t* out) {
                   const int8_t* cb = qb::kIQ5NLValues + 32 * (b[ib] & 1);
@@ -118,37 +122,38 @@ static void iq5_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, 
 
 // IQ4_KSS: each 32-block's scale byte is spread over its quant words; one
 // unpack gives both.
-static void iq4_kss(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+static void iq4_kss(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
   const float D = row_f32(w);
   w += qb::kF32RowMeta;
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_KSSBytes, q += 256)
     for (int ib = 0; ib < 8; ++ib) {
       uint8_t nib[16];
       const uint8_t sc = qb::iq4kss_unpack(w, ib, nib);
-      dw[8 * sb + ib] = D * float(qb::iq4ks_scale(sc));
+      dw[8 * sb + ib] = D;
+      s16[16 * sb + 2 * ib] = s16[16 * sb + 2 * ib + 1] = int16_t(qb::iq4ks_scale(sc));
       const int8_t* cb = qb::iq4ks_codebook(sc);
       for (int i = 0; i < 32; ++i) q[32 * ib + i] = cb[qb::nibble32(nib, i)];
     }
 }
 
-static void iq2_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  ik_row_scaled(h2f(w), w + qb::kF16RowMeta, K, qb::kIQ2_KSBytes, q, dw, qb::iq2ks_scale,
+static void iq2_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  ik_row_scaled(h2f(w), w + qb::kF16RowMeta, K, qb::kIQ2_KSBytes, q, dw, s16, qb::iq2ks_scale,
                 [](const uint8_t* b, int ib, int8_t* out) {
                   const int8_t* cb = qb::kIQ2NLValues + 4 * qb::extra_bit(b, ib);
                   for (int i = 0; i < 32; ++i) out[i] = cb[qb::iq2_index(b + 6, ib, i)];
                 });
 }
 
-static void iq3_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  ik_row_scaled(h2f(w), w + qb::kF16RowMeta, K, qb::kIQ3_KSBytes, q, dw, qb::iq3ks_scale,
+static void iq3_ks(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  ik_row_scaled(h2f(w), w + qb::kF16RowMeta, K, qb::kIQ3_KSBytes, q, dw, s16, qb::iq3ks_scale,
                 [](const uint8_t* b, int ib, int8_t* out) {
                   const int8_t* cb = qb::kIQ3NLValues + 8 * qb::extra_bit(b, 8 + ib);
                   for (int i = 0; i < 32; ++i) out[i] = cb[qb::iq3_index(b + 6, b + 70, ib, i)];
                 });
 }
 
-static void iq2_kl(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  ik_row_scaled(h2f(w), w + qb::kF16RowMeta, K, qb::kIQ2_KLBytes, q, dw, qb::iq2kl_scale,
+static void iq2_kl(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  ik_row_scaled(h2f(w), w + qb::kF16RowMeta, K, qb::kIQ2_KLBytes, q, dw, s16, qb::iq2kl_scale,
                 [](const uint8_t* b, int ib, int8_t* out) {
                   for (int j = 0; j < 16; ++j) {
                     const int idx = qb::iq2kl_index(b + 6, b + 70, ib, j);

@@ -12,11 +12,14 @@ static void iq4_nl(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, 
   }
 }
 
-static void iq4_xs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
+// IQ4_XS: d over the super-block (dw), each 32-block's scale as the
+// multiplier of its two 16-groups (the super-block order).
+static void iq4_xs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ4_XSBytes, q += 256) {
     const float d = h2f(w);
     for (int ib = 0; ib < 8; ++ib) {
-      dw[8 * sb + ib] = d * float(qb::iq4xs_scale(w, ib) - 32);
+      dw[8 * sb + ib] = d;
+      s16[16 * sb + 2 * ib] = s16[16 * sb + 2 * ib + 1] = int16_t(qb::iq4xs_scale(w, ib) - 32);
       int8_t n[32];
       nibbles32(w + 8 + 16 * ib, n, 0);
       for (int i = 0; i < 32; ++i) q[32 * ib + i] = qb::kIQ4Values[n[i]];
