@@ -78,14 +78,8 @@ inline __m256i signs_of_aux(__m256i a) {
   return signs_of_index7(x);
 }
 
-// IQ2_XXS / IQ3_XXS: dw of the 8 sub-blocks, d * (0.5 + ls) * f with the
-// 4-bit ls in the top bits of a's dwords (the scalar unpacker's operations
-// in its order, so the same float).
-inline __m256 xxs_scales(const __m256i a, float d, float f) {
-  const __m256 ls = _mm256_cvtepi32_ps(_mm256_srli_epi32(a, 28));
-  const __m256 s = _mm256_mul_ps(_mm256_set1_ps(d), _mm256_add_ps(_mm256_set1_ps(0.5f), ls));
-  return _mm256_mul_ps(s, _mm256_set1_ps(f));
-}
+// 2s + 1 of 8 int32 scales s (IQ2_XXS, IQ3_XXS, IQ3_S, IQ1_S: lane = block).
+inline __m256i odd32(__m256i s) { return _mm256_or_si256(_mm256_slli_epi32(s, 1), _mm256_set1_epi32(1)); }
 
 // IQ2_XS / IQ2_S / IQ1_M: s16 = 2s + 1 (dw = d / 8 for all 8 sub-blocks).
 inline __m256i odd_scales(__m256i s) { return _mm256_or_si256(_mm256_slli_epi16(s, 1), _mm256_set1_epi16(1)); }
@@ -118,7 +112,8 @@ __attribute__((always_inline)) inline void grid_super_block(const uint8_t* row, 
     // sub-block ib: 4 index bytes, then its u32 word, at w + 2 + 8ib: the odd dwords
     const __m256i a = _mm256_blend_epi32(_mm256_permutevar8x32_epi32(load256(w + 2), odd),
                                          _mm256_permutevar8x32_epi32(load256(w + 34), odd), 0xf0);
-    B.dw = xxs_scales(a, f16_at(w), 0.25f);
+    B.dw = _mm256_set1_ps(f16_at(w) * 0.125f);  // d * (0.5 + ls) / 4 = (d / 8) * (2ls + 1)
+    B.s16 = pairs16(odd32(_mm256_srli_epi32(a, 28)));
     const __m256i signs = signs_by_lane(signs_of_aux(a));
     for (int ib = 0; ib < 8; ++ib) {
       const uint8_t* p = w + 2 + 8 * ib;
@@ -128,7 +123,8 @@ __attribute__((always_inline)) inline void grid_super_block(const uint8_t* row, 
   } else if constexpr (T == GgmlType::IQ3_XXS) {
     const uint8_t* w = row + size_t(sb) * qb::kIQ3_XXSBytes;
     const __m256i a = load256(w + 66);  // the 8 sub-blocks' u32 words
-    B.dw = xxs_scales(a, f16_at(w), 0.5f);
+    B.dw = _mm256_set1_ps(f16_at(w) * 0.25f);  // d * (0.5 + ls) / 2 = (d / 4) * (2ls + 1)
+    B.s16 = pairs16(odd32(_mm256_srli_epi32(a, 28)));
     const __m256i signs = signs_by_lane(signs_of_aux(a));
     for (int ib = 0; ib < 8; ++ib) {
       const uint8_t* p = w + 2 + 8 * ib;
@@ -163,12 +159,12 @@ __attribute__((always_inline)) inline void grid_super_block(const uint8_t* row, 
     }
   } else if constexpr (T == GgmlType::IQ3_S) {
     const uint8_t* w = row + size_t(sb) * qb::kIQ3_SBytes;
-    // dw = d * (1 + 2s), s the nibble ib of the 4 scale bytes
+    // d * (1 + 2s): dw = d, s16 = 1 + 2s, s the nibble ib of the 4 scale bytes
     const __m256i s = _mm256_and_si256(
         _mm256_srlv_epi32(_mm256_set1_epi32(int(qb::load_u32(w + 106))), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
         _mm256_set1_epi32(15));
-    B.dw = _mm256_mul_ps(_mm256_set1_ps(f16_at(w)),
-                         _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_slli_epi32(s, 1), _mm256_set1_epi32(1))));
+    B.dw = _mm256_set1_ps(f16_at(w));
+    B.s16 = pairs16(odd32(s));
     for (int ib = 0; ib < 8; ++ib) {
       const uint8_t* p = w + 2 + 8 * ib;
       const uint32_t qh = w[66 + ib];  // bit i: the 9th bit of index i
@@ -180,10 +176,10 @@ __attribute__((always_inline)) inline void grid_super_block(const uint8_t* row, 
     }
   } else if constexpr (T == GgmlType::IQ1_S) {
     const uint8_t* w = row + size_t(sb) * qb::kIQ1_SBytes;
-    // dw = d * (2s + 1) * 0.125, s bits 12..14 of sub-block ib's qh word
+    // d * (2s + 1) / 8: dw = d / 8, s16 = 2s + 1, s bits 12..14 of sub-block ib's qh word
     const __m256i s = _mm256_and_si256(_mm256_srli_epi32(_mm256_cvtepu16_epi32(load128(w + 34)), 12), _mm256_set1_epi32(7));
-    const __m256 m = _mm256_cvtepi32_ps(_mm256_or_si256(_mm256_slli_epi32(s, 1), _mm256_set1_epi32(1)));
-    B.dw = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(f16_at(w)), m), _mm256_set1_ps(0.125f));
+    B.dw = _mm256_set1_ps(f16_at(w) * 0.125f);
+    B.s16 = pairs16(odd32(s));
     for (int ib = 0; ib < 8; ++ib) {
       const uint8_t* qs = w + 2 + 4 * ib;
       const uint32_t qh = qb::load_u16(w + 34 + 2 * ib);  // 3 high index bits per group; bit 15 the delta sign

@@ -7,7 +7,8 @@
 //   s16  [K/16]   int16 multiplier of each 16-group (types with 16-element
 //                 scales: Q2_K, Q3_K, Q6_K, IQ2_K .. IQ6_K, IQ2_XS, IQ2_S, IQ1_M;
 //                 and, each 32-block's integer scale twice, IQ4_XS, IQ4_KS,
-//                 IQ5_KS, IQ4_KSS, IQ2_KS, IQ3_KS, IQ2_KL), else unused
+//                 IQ5_KS, IQ4_KSS, IQ2_KS, IQ3_KS, IQ2_KL, IQ2_XXS, IQ3_XXS,
+//                 IQ3_S, IQ1_S), else unused
 //   mw16 [K/16]   f32 offset factor of each 16-group (types with mins), else unused
 //
 // so that   row . x  =  sum_b dw[b]*da[b] * (S_lo(b) + S_hi(b))  +  sum_g mw16[g]*da*suma[g]
@@ -99,12 +100,12 @@ static constexpr Entry entry(GgmlType t) {
     case GgmlType::IQ2_KS: return {iq2_ks, {true, false, true, true}};
     case GgmlType::IQ3_KS: return {iq3_ks, {true, false, true, true}};
     case GgmlType::IQ2_KL: return {iq2_kl, {true, false, true, true}};
-    case GgmlType::IQ2_XXS: return {iq2_xxs, {false, false}};
+    case GgmlType::IQ2_XXS: return {iq2_xxs, {true, false, true, true}};
     case GgmlType::IQ2_XS: return {iq2_xs, {true, false, true}};
     case GgmlType::IQ2_S: return {iq2_s, {true, false, true}};
-    case GgmlType::IQ3_XXS: return {iq3_xxs, {false, false}};
-    case GgmlType::IQ3_S: return {iq3_s, {false, false}};
-    case GgmlType::IQ1_S: return {iq1_s, {false, false}};
+    case GgmlType::IQ3_XXS: return {iq3_xxs, {true, false, true, true}};
+    case GgmlType::IQ3_S: return {iq3_s, {true, false, true, true}};
+    case GgmlType::IQ1_S: return {iq1_s, {true, false, true, true}};
     case GgmlType::IQ1_M: return {iq1_m, {true, false, true}};
     case GgmlType::MXFP4: return {mxfp4, {false, false}};
     default: return {nullptr, {false, false}};

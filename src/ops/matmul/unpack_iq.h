@@ -33,26 +33,28 @@ static void iq4_xs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s
 // chosen so that dw * s16 * q is the decoder's value exactly: all factors are
 // an fp16, small integers and powers of two.
 
-// IQ2_XXS / IQ3_XXS / IQ3_S: one 4-bit scale per 32-block, in dw.
-static void iq2_xxs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ2_XXSBytes, q += 256) {
-    const float d = h2f(w);
-    for (int ib = 0; ib < 8; ++ib) dw[8 * sb + ib] = d * (0.5f + float(qb::iq2xxs_sub(w, ib, q + 32 * ib))) * 0.25f;
+// IQ2_XXS / IQ3_XXS / IQ3_S: one 4-bit scale s per 32-block, as the integer
+// multiplier of both its 16-groups (the super-block order): d * (0.5 + s) / 4
+// = (d / 8) * (2s + 1) (IQ2_XXS), d * (0.5 + s) / 2 = (d / 4) * (2s + 1)
+// (IQ3_XXS), d * (1 + 2s) (IQ3_S).
+template <int (*Sub)(const uint8_t*, int, int8_t*), int kBytes>
+static void odd_s32(const uint8_t* w, int64_t K, float f, int8_t* q, float* dw, int16_t* s16) {
+  for (int64_t sb = 0; sb < K / 256; ++sb, w += kBytes, q += 256) {
+    const float d = h2f(w) * f;
+    for (int ib = 0; ib < 8; ++ib) {
+      dw[8 * sb + ib] = d;
+      s16[16 * sb + 2 * ib] = s16[16 * sb + 2 * ib + 1] = int16_t(2 * Sub(w, ib, q + 32 * ib) + 1);
+    }
   }
 }
-
-static void iq3_xxs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ3_XXSBytes, q += 256) {
-    const float d = h2f(w);
-    for (int ib = 0; ib < 8; ++ib) dw[8 * sb + ib] = d * (0.5f + float(qb::iq3xxs_sub(w, ib, q + 32 * ib))) * 0.5f;
-  }
+static void iq2_xxs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  odd_s32<qb::iq2xxs_sub, qb::kIQ2_XXSBytes>(w, K, 0.125f, q, dw, s16);
 }
-
-static void iq3_s(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ3_SBytes, q += 256) {
-    const float d = h2f(w);
-    for (int ib = 0; ib < 8; ++ib) dw[8 * sb + ib] = d * float(1 + 2 * qb::iq3s_sub(w, ib, q + 32 * ib));
-  }
+static void iq3_xxs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  odd_s32<qb::iq3xxs_sub, qb::kIQ3_XXSBytes>(w, K, 0.25f, q, dw, s16);
+}
+static void iq3_s(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  odd_s32<qb::iq3s_sub, qb::kIQ3_SBytes>(w, K, 1.0f, q, dw, s16);
 }
 
 // IQ2_XS / IQ2_S: a 4-bit scale s per 16-group, d * (0.5 + s) / 4 =
@@ -78,12 +80,9 @@ static void iq2_s(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s1
 }
 
 // IQ1_S: value (d * (2s + 1)) * (g +- 1/8) = (d * (2s + 1) / 8) * q with
-// q = 8g +- 1: dw = d * (2s + 1) / 8.
-static void iq1_s(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t*, float*) {
-  for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kIQ1_SBytes, q += 256) {
-    const float d = h2f(w);
-    for (int ib = 0; ib < 8; ++ib) dw[8 * sb + ib] = d * float(2 * qb::iq1s_sub(w, ib, q + 32 * ib) + 1) * 0.125f;
-  }
+// q = 8g +- 1: dw = d / 8, 2s + 1 the multiplier of both 16-groups.
+static void iq1_s(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float*) {
+  odd_s32<qb::iq1s_sub, qb::kIQ1_SBytes>(w, K, 0.125f, q, dw, s16);
 }
 
 // IQ1_M: as IQ1_S with a 3-bit scale per 16-group: dw = d / 8, s16 = 2s + 1.
