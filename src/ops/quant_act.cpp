@@ -95,7 +95,7 @@ void sums16(const int8_t* qs, int64_t K, const float* d, int16_t* sum16, float* 
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
 struct Layout {
-  size_t qs = 0, d = 0, sum16 = 0, dsum16 = 0, dsum32 = 0, sum32 = 0, dlo = 0, dhi = 0, x = 0, total = 0;
+  size_t qs = 0, d = 0, sum16 = 0, dsum16 = 0, dsum32 = 0, sum32 = 0, x = 0, total = 0;
 };
 
 Layout layout(ActKind kind, int64_t M, int64_t K) {
@@ -111,9 +111,7 @@ Layout layout(ActKind kind, int64_t M, int64_t K) {
     l.dsum16 = l.sum16 + align64(m * (k / 16) * 2);
     l.dsum32 = l.dsum16 + align64(m * (k / 16) * 4);
     l.sum32 = l.dsum32 + align64(m * (k / 32) * 4);
-    l.dlo = l.sum32 + align64(m * (k / 32) * 4);
-    l.dhi = l.dlo + align64(m * (k / 32) * 4);
-    l.total = l.dhi + align64(m * (k / 32) * 4);
+    l.total = l.sum32 + align64(m * (k / 32) * 4);
   }
   return l;
 }
@@ -178,8 +176,6 @@ ActRows prepare_activations(ActKind kind, const float* X, int64_t M, int64_t K, 
   float* ds16 = reinterpret_cast<float*>(base + l.dsum16);
   float* ds32 = reinterpret_cast<float*>(base + l.dsum32);
   int32_t* s32 = reinterpret_cast<int32_t*>(base + l.sum32);
-  float* dlo = reinterpret_cast<float*>(base + l.dlo);
-  float* dhi = reinterpret_cast<float*>(base + l.dhi);
   using QuantFn = void (*)(const float*, int64_t, int8_t*, float*, int16_t*, float*);
   const bool avx2 = cpu_features().avx2;
   const QuantFn quant = kind == ActKind::Q8_K ? (avx2 ? simd::quantize_act_q8_k_avx2 : quantize_act_q8_k)
@@ -190,8 +186,6 @@ ActRows prepare_activations(ActKind kind, const float* X, int64_t M, int64_t K, 
     for (int64_t b = 0; b < K / 32; ++b) {
       s32[o32 + b] = int32_t(s16[o16 + 2 * b]) + int32_t(s16[o16 + 2 * b + 1]);
       ds32[o32 + b] = d[o32 + b] * float(s32[o32 + b]);
-      dlo[o32 + b] = ds16[o16 + 2 * b];
-      dhi[o32 + b] = ds16[o16 + 2 * b + 1];
     }
   }
   a.qs = qs;
@@ -200,8 +194,6 @@ ActRows prepare_activations(ActKind kind, const float* X, int64_t M, int64_t K, 
   a.dsum16 = ds16;
   a.dsum32 = ds32;
   a.sum32 = s32;
-  a.dsum_lo = dlo;
-  a.dsum_hi = dhi;
   return a;
 }
 

@@ -34,8 +34,6 @@ struct ActRows {
   const float* dsum16 = nullptr;   // [M][K/16] d * sum16 (exact in f32)
   const float* dsum32 = nullptr;   // [M][K/32] d * (sum of the block's 32 quants) (exact)
   const int32_t* sum32 = nullptr;  // [M][K/32] sum of the block's 32 quants
-  const float* dsum_lo = nullptr;  // [M][K/32] dsum16 of the block's first 16 (dsum16[2b])
-  const float* dsum_hi = nullptr;  // [M][K/32] dsum16 of the block's second 16 (dsum16[2b+1])
 
   const int8_t* qs_row(int64_t m) const { return qs + m * K; }
   const float* d_row(int64_t m) const { return d + m * (K / 32); }
@@ -43,8 +41,6 @@ struct ActRows {
   const float* dsum16_row(int64_t m) const { return dsum16 + m * (K / 16); }
   const float* dsum32_row(int64_t m) const { return dsum32 + m * (K / 32); }
   const int32_t* sum32_row(int64_t m) const { return sum32 + m * (K / 32); }
-  const float* dsum_lo_row(int64_t m) const { return dsum_lo + m * (K / 32); }
-  const float* dsum_hi_row(int64_t m) const { return dsum_hi + m * (K / 32); }
   const float* x_row(int64_t m) const { return x + m * ldx; }
 };
 

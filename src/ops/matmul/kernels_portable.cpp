@@ -43,14 +43,14 @@ void rows_float(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, u
 
 // The canonical order of every int8 kernel (panels_avx2.h): per 32-block
 // an exact integer dot, then fmas into accumulator b % 8, summed by a fixed tree.
-// Mins per 32-block (mins32: both halves share one) take one fma with dsum32.
+// Mins per 32-block (both halves share one) take one fma with dsum32.
 // Super-block types (Traits::sb): per 256-chunk c the exact integer sum of its
-// 8 blocks, then one fma into accumulator c % 8.
-float udot(const unpack::Row& u, unpack::Traits tr, bool mins32, const ActRows& A, int64_t m) {
+// 8 blocks, then one fma into accumulator c % 8; with mins (Q2_K) a second:
+// the chunk's integer sum of mins times activation quant sums, times -dmin.
+float udot(const unpack::Row& u, unpack::Traits tr, const ActRows& A, int64_t m) {
   const int64_t K = A.K;
   const int8_t* a = A.qs_row(m);
   const float* da = A.d_row(m);
-  const float* ds = A.dsum16_row(m);
   const float* ds32 = A.dsum32_row(m);
   float P[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   auto block_isum = [&](int64_t b) {
@@ -66,6 +66,11 @@ float udot(const unpack::Row& u, unpack::Traits tr, bool mins32, const ActRows& 
       int32_t isum = 0;  // exact: |q| <= 128, |a| <= 127 and |s16| <= 512 keep it below 2^31
       for (int64_t b = 8 * c; b < 8 * c + 8; ++b) isum += block_isum(b);
       P[c % 8] = std::fma(float(isum), u.dw[8 * c] * da[8 * c], P[c % 8]);
+      if (tr.mins) {  // exact too: 16 * 15 * 16 * 127 < 2^24
+        int32_t imin = 0;
+        for (int64_t g = 16 * c; g < 16 * c + 16; ++g) imin += int32_t(u.mw16[g]) * A.sum16_row(m)[g];
+        P[c % 8] = std::fma(float(imin), u.dw[8 * c + 4] * da[8 * c], P[c % 8]);
+      }
     }
     return ((P[0] + P[4]) + (P[2] + P[6])) + ((P[1] + P[5]) + (P[3] + P[7]));
   }
@@ -73,12 +78,7 @@ float udot(const unpack::Row& u, unpack::Traits tr, bool mins32, const ActRows& 
     const int isum = block_isum(b);
     float& acc = P[b % 8];
     acc = std::fma(float(isum), u.dw[b] * da[b], acc);
-    if (tr.mins && mins32) {
-      acc = std::fma(u.mw16[2 * b], ds32[b], acc);
-    } else if (tr.mins) {
-      acc = std::fma(u.mw16[2 * b], ds[2 * b], acc);
-      acc = std::fma(u.mw16[2 * b + 1], ds[2 * b + 1], acc);
-    }
+    if (tr.mins) acc = std::fma(u.mw16[2 * b], ds32[b], acc);
   }
   return ((P[0] + P[4]) + (P[2] + P[6])) + ((P[1] + P[5]) + (P[3] + P[7]));
 }
@@ -90,7 +90,7 @@ void rows_int8(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, ui
   const unpack::Row u = unpack::carve(tmp, W.cols);
   for (int64_t n = n0; n < n1; ++n) {
     e.fn(W.data + size_t(n) * W.row_stride, W.cols, u.q, u.dw, u.s16, u.mw16);
-    for (int64_t m = m0; m < m1; ++m) t.Y[m * t.ldy + n] = udot(u, e.traits, T != GgmlType::Q2_K, *t.A, m);
+    for (int64_t m = m0; m < m1; ++m) t.Y[m * t.ldy + n] = udot(u, e.traits, *t.A, m);
   }
 }
 

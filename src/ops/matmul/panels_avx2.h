@@ -12,13 +12,13 @@
 //   isum = exact int32 dot of the block (times the 16-group multiplier s16)
 //   P    = fma(float(isum), dw[b] * da[b], P)
 //   (mins per 32: Q4_1 Q5_1 Q4_K Q5_K) P = fma(mw16[2b], dsum32[b], P)
-//   (mins per 16: Q2_K) P = fma(mw16[2b], dsum16[2b], P);
-//                       P = fma(mw16[2b+1], dsum16[2b+1], P)
 // and the result ((P0+P4) + (P2+P6)) + ((P1+P5) + (P3+P7)) (hsum's tree).
 // Super-block types (Spec::kSb: dw and the Q8_K activation scale are one
 // value over each 256-chunk c) take one float step per chunk instead:
 //   isum = exact int32 sum of the chunk's 8 block integers (with s16)
 //   P[c % 8] = fma(float(isum), dw[8c] * da[8c], P[c % 8])
+//   (mins per 16: Q2_K) imin = exact sum of the chunk's 16 mins times the
+//   activation 16-group quant sums; P[c % 8] = fma(float(imin), dw[8c+4] * da[8c], P[c % 8])
 // which is most of the float work of a block gone (the reference sums a
 // super-block in integers too).
 // Eight accumulators let decode keep the 8 blocks of a 256-chunk in the lanes
@@ -113,10 +113,16 @@ struct Spec {
   static constexpr bool kS16 = unpack::entry(T).traits.s16;
   static constexpr bool kMins = unpack::entry(T).traits.mins;
   // Mins per 32-block (both 16-halves alike): one fma with the block's dsum32.
-  static constexpr bool kMins32 = kMins && T != GgmlType::Q2_K;
+  // (Q2_K's per-16 mins are summed in integers per chunk: the super-block order.)
+  static constexpr bool kMins32 = kMins && !unpack::entry(T).traits.sb;
   // One float step per 256-chunk (unpack::Traits::sb).
   static constexpr bool kSb = unpack::entry(T).traits.sb;
-  static_assert(!kSb || (kS16 && !kMins), "super-block order: s16 types without mins");
+  static_assert(!kSb || kS16, "super-block order: s16 types");
+  static_assert(!kSb || !kMins || T == GgmlType::Q2_K, "super-block order with mins: Q2_K's layout only");
+  // Q2_K with VNNI: the panel stores q * s (<= 3 * 15) so a block's dot
+  // needs no multiplier (the same integers); AVX2's maddubs would have to
+  // widen its int16 sums four times as often.
+  static constexpr bool kFoldS16 = kVnni && T == GgmlType::Q2_K;
   static constexpr bool kS32 = unpack::entry(T).traits.s32;
   static constexpr bool kWide = is_wide(T);
   static_assert(kWide != (narrow(T).umax > 0), "every int8 type is wide or narrow");
@@ -238,6 +244,10 @@ void build(const WeightView& W, int64_t n, int nr, Panel& P) {
   for (int64_t b = 0; b < K / 32; ++b) {
     __m256i v[8];
     for (int r = 0; r < kRows; ++r) v[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(P.u[r].q + 32 * b));
+    if constexpr (S::kFoldS16)  // bytes times their 16-group's s: no carry into the next byte (3 * 15 < 256)
+      for (int r = 0; r < kRows; ++r)
+        v[r] = _mm256_mullo_epi16(v[r], _mm256_setr_m128i(_mm_set1_epi16(P.u[r].s16[2 * b]),
+                                                          _mm_set1_epi16(P.u[r].s16[2 * b + 1])));
     transpose8(v);
     for (int i = 0; i < 8; ++i) {
       __m256i* qd = reinterpret_cast<__m256i*>(P.qp + 4 * L * (8 * b + i));
@@ -261,9 +271,14 @@ void build(const WeightView& W, int64_t n, int nr, Panel& P) {
           P.slohi[L * b + r] =
               int32_t(uint32_t(uint16_t(u[r].s16[2 * b])) | uint32_t(uint16_t(u[r].s16[2 * b + 1])) << 16);
     }
-    if constexpr (S::kMins)
+    if constexpr (S::kSb && S::kMins) {  // the integer mins of the block's two 16-groups, as two int16
+      int32_t* d = reinterpret_cast<int32_t*>(P.mwp) + L * b;
+      for (int r = 0; r < kRows; ++r)
+        d[r] = int32_t(uint32_t(int(u[r].mw16[2 * b])) | uint32_t(int(u[r].mw16[2 * b + 1])) << 16);
+    } else if constexpr (S::kMins) {
       for (int h = 0; h < 2; ++h)
         for (int r = 0; r < kRows; ++r) P.mwp[L * (2 * b + h) + r] = u[r].mw16[2 * b + h];
+    }
   }
 }
 
@@ -394,20 +409,26 @@ void tile(const Panel* const* P, const ActRows& A, int64_t m, float* Y, int64_t 
         }
       }
     if (S::kSb && b % 8 != 7) continue;  // super-block types: the chunk's integers first
+    const int64_t b0 = S::kSb ? b - 7 : b;  // super-block types: the chunk's first block holds its factors
     for (int p = 0; p < NP; ++p) {
       __m256* acc = accs[(S::kSb ? b / 8 : b) % 8][p];
-      const __m256 dw = _mm256_load_ps(P[p]->dwp + 8 * b);
+      const __m256 dw = _mm256_load_ps(P[p]->dwp + 8 * b0);
       for (int j = 0; j < MT; ++j)
         acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[p][j]), _mm256_mul_ps(dw, _mm256_set1_ps(da[j][b])), acc[j]);
-      if constexpr (S::kMins32) {
+      if constexpr (S::kSb && S::kMins) {  // the chunk's mins times the activation 16-group sums, exact
+        const __m256 dm = _mm256_load_ps(P[p]->dwp + 8 * (b0 + 4));
+        const int32_t* mlohi = reinterpret_cast<const int32_t*>(P[p]->mwp) + 8 * b0;
+        for (int j = 0; j < MT; ++j) {
+          const int16_t* sums = A.sum16_row(m + j) + 2 * b0;
+          __m256i imin = _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(mlohi)), bcast32(sums));
+          for (int i = 1; i < 8; ++i)
+            imin = _mm256_add_epi32(imin, _mm256_madd_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(mlohi + 8 * i)),
+                                                            bcast32(sums + 2 * i)));
+          acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(imin), _mm256_mul_ps(dm, _mm256_set1_ps(da[j][b])), acc[j]);
+        }
+      } else if constexpr (S::kMins32) {
         const __m256 m0 = _mm256_load_ps(P[p]->mwp + 16 * b);
         for (int j = 0; j < MT; ++j) acc[j] = _mm256_fmadd_ps(m0, _mm256_set1_ps(A.dsum32_row(m + j)[b]), acc[j]);
-      } else if constexpr (S::kMins) {
-        const __m256 m0 = _mm256_load_ps(P[p]->mwp + 16 * b), m1 = _mm256_load_ps(P[p]->mwp + 16 * b + 8);
-        for (int j = 0; j < MT; ++j) {
-          acc[j] = _mm256_fmadd_ps(m0, _mm256_set1_ps(A.dsum_lo_row(m + j)[b]), acc[j]);
-          acc[j] = _mm256_fmadd_ps(m1, _mm256_set1_ps(A.dsum_hi_row(m + j)[b]), acc[j]);
-        }
       }
     }
   }
@@ -476,7 +497,7 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
       }
       const __m512i mul = _mm512_srai_epi32(_mm512_load_si512(P.s16p + 16 * (2 * b)), 16);
       for (int j = 0; j < MT; ++j) isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(t32[j], mul));
-    } else if constexpr (S::kS16) {
+    } else if constexpr (S::kS16 && !S::kFoldS16) {
       for (int h = 0; h < 2; ++h) {
         __m512i t32[MT];
         for (int j = 0; j < MT; ++j) t32[j] = minus_off(A.sum16_row(m + j)[2 * b + h]);
@@ -489,26 +510,36 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
         for (int j = 0; j < MT; ++j) isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(t32[j], mul));
       }
     } else {
-      for (int j = 0; j < MT; ++j) isum[j] = minus_off(A.sum32_row(m + j)[b]);
+      static_assert(!S::kSb || kOff == 0, "a chunk's sum would need each block's offset correction");
+      if constexpr (!S::kSb)  // (Q2_K, folded, sums the chunk)
+        for (int j = 0; j < MT; ++j) isum[j] = minus_off(A.sum32_row(m + j)[b]);
       for (int i = 0; i < 8; ++i) {
         const __m512i w = _mm512_load_si512(q + 64 * i);
         for (int j = 0; j < MT; ++j) isum[j] = _mm512_dpbusd_epi32(isum[j], w, act4(j, 8 * b + i));
       }
     }
     if (S::kSb && b % 8 != 7) continue;  // super-block types: the chunk's integers first
+    const int64_t b0 = S::kSb ? b - 7 : b;  // super-block types: the chunk's first block holds its factors
     __m512* acc = accs[(S::kSb ? b / 8 : b) % 8];
-    const __m512 dw = _mm512_load_ps(P.dwp + 16 * b);
+    const __m512 dw = _mm512_load_ps(P.dwp + 16 * b0);
     for (int j = 0; j < MT; ++j)
       acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(dw, _mm512_set1_ps(da[j][b])), acc[j]);
-    if constexpr (S::kMins32) {
+    if constexpr (S::kSb && S::kMins) {  // the chunk's mins times the activation 16-group sums, exact
+      const __m512 dm = _mm512_load_ps(P.dwp + 16 * (b0 + 4));
+      const int32_t* mlohi = reinterpret_cast<const int32_t*>(P.mwp) + 16 * b0;
+      for (int j = 0; j < MT; ++j) {
+        const int16_t* sums = A.sum16_row(m + j) + 2 * b0;
+        __m512i imin = _mm512_setzero_si512();
+        for (int i = 0; i < 8; ++i) {
+          int32_t pair;
+          std::memcpy(&pair, sums + 2 * i, 4);
+          imin = _mm512_dpwssd_epi32(imin, _mm512_load_si512(mlohi + 16 * i), _mm512_set1_epi32(pair));
+        }
+        acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(imin), _mm512_mul_ps(dm, _mm512_set1_ps(da[j][b])), acc[j]);
+      }
+    } else if constexpr (S::kMins32) {
       const __m512 m0 = _mm512_load_ps(P.mwp + 32 * b);
       for (int j = 0; j < MT; ++j) acc[j] = _mm512_fmadd_ps(m0, _mm512_set1_ps(A.dsum32_row(m + j)[b]), acc[j]);
-    } else if constexpr (S::kMins) {
-      const __m512 m0 = _mm512_load_ps(P.mwp + 32 * b), m1 = _mm512_load_ps(P.mwp + 32 * b + 16);
-      for (int j = 0; j < MT; ++j) {
-        acc[j] = _mm512_fmadd_ps(m0, _mm512_set1_ps(A.dsum_lo_row(m + j)[b]), acc[j]);
-        acc[j] = _mm512_fmadd_ps(m1, _mm512_set1_ps(A.dsum_hi_row(m + j)[b]), acc[j]);
-      }
     }
   }
   const __mmask16 keep = __mmask16((1u << nrows) - 1);
@@ -598,7 +629,9 @@ inline void deinterleave(const float* v, __m256* even, __m256* odd) {
 // factors with lane = block.
 struct ChunkRegs {
   __m256i q[8];
-  __m256 dw, mlo, mhi;
+  __m256 dw, mlo;  // mlo: types with mins per 32-block
+  __m256 dm;    // super-block types with mins: the chunk's min factor
+  __m256i m16;  // and its 16 integer mins (int16)
   alignas(32) int16_t s16[16];  // 16-group multipliers (types with s16 but not s32)
   __m256i s32;                  // block scales, lane = block (types with s32)
 };
@@ -617,8 +650,16 @@ __attribute__((always_inline)) inline void chunk_from_unpacked(const unpack::Row
     const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(U.q + 256 * c + 32 * bb));
     R.q[bb] = S::kOff != 0 ? _mm256_add_epi8(q, off) : q;
   }
-  R.dw = _mm256_load_ps(U.dw + 8 * c);
-  if constexpr (S::kMins) deinterleave(U.mw16 + 16 * c, &R.mlo, &R.mhi);
+  R.dw = S::kSb ? _mm256_set1_ps(U.dw[8 * c]) : _mm256_load_ps(U.dw + 8 * c);
+  if constexpr (S::kSb && S::kMins) {
+    R.dm = _mm256_set1_ps(U.dw[8 * c + 4]);
+    const __m256i lo = _mm256_cvtps_epi32(_mm256_load_ps(U.mw16 + 16 * c));
+    const __m256i hi = _mm256_cvtps_epi32(_mm256_load_ps(U.mw16 + 16 * c + 8));
+    R.m16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xd8);
+  } else if constexpr (S::kMins) {
+    __m256 odd;  // (equal to the even ones)
+    deinterleave(U.mw16 + 16 * c, &R.mlo, &odd);
+  }
   if constexpr (S::kS32)
     R.s32 = block_scales(U.s16 + 16 * c);
   else if constexpr (S::kS16)
@@ -667,11 +708,8 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     const uint8_t* w = row + size_t(c) * qb::kQ2_KBytes;
     const __m128i sc = fast::load128(w), m4 = _mm_set1_epi8(15);
     _mm256_store_si256(reinterpret_cast<__m256i*>(R.s16), _mm256_cvtepu8_epi16(_mm_and_si128(sc, m4)));
-    const __m128i m = _mm_shuffle_epi8(_mm_and_si128(_mm_srli_epi16(sc, 4), m4),
-                                       _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
-    const __m256 ndmin = _mm256_set1_ps(-f16_at(w + 82));
-    R.mlo = _mm256_mul_ps(ndmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(m)));
-    R.mhi = _mm256_mul_ps(ndmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(m, 8))));
+    R.m16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc, 4), m4));
+    R.dm = _mm256_set1_ps(-f16_at(w + 82));
     R.dw = _mm256_set1_ps(f16_at(w + 80));
     const __m256i m3 = _mm256_set1_epi8(3);
     for (int h = 0; h < 2; ++h) {
@@ -685,7 +723,7 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     __m256 sc, mn;
     q4k_scales_mins(w + 4, &sc, &mn);
     R.dw = _mm256_mul_ps(_mm256_set1_ps(f16_at(w)), sc);
-    R.mlo = R.mhi = _mm256_xor_ps(_mm256_mul_ps(_mm256_set1_ps(f16_at(w + 2)), mn), _mm256_set1_ps(-0.0f));
+    R.mlo = _mm256_xor_ps(_mm256_mul_ps(_mm256_set1_ps(f16_at(w + 2)), mn), _mm256_set1_ps(-0.0f));
     __m256i qh = Q5 ? load256(w + 16) : _mm256_setzero_si256();
     for (int g = 0; g < 4; ++g) q45_quants<Q5>(w + kQs + 32 * g, &qh, &R.q[2 * g], &R.q[2 * g + 1]);
   } else if constexpr (T == GgmlType::IQ4_XS) {
@@ -784,12 +822,7 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
   const __m256i isum = chunk_isum<T>(R, c, A, m);
   const __m256 da = _mm256_loadu_ps(A.d_row(m) + 8 * c);
   acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(R.dw, da), acc);
-  if constexpr (S::kMins32) {
-    acc = _mm256_fmadd_ps(R.mlo, _mm256_loadu_ps(A.dsum32_row(m) + 8 * c), acc);
-  } else if constexpr (S::kMins) {
-    acc = _mm256_fmadd_ps(R.mlo, _mm256_loadu_ps(A.dsum_lo_row(m) + 8 * c), acc);
-    acc = _mm256_fmadd_ps(R.mhi, _mm256_loadu_ps(A.dsum_hi_row(m) + 8 * c), acc);
-  }
+  if constexpr (S::kMins32) acc = _mm256_fmadd_ps(R.mlo, _mm256_loadu_ps(A.dsum32_row(m) + 8 * c), acc);
   return acc;
 }
 
@@ -818,21 +851,23 @@ inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U
     // chunk's accumulator c % 8) and scaled by the chunks' dw * da at once.
     for (int64_t c0 = 0; c0 < nchunks; c0 += 8) {
       const int64_t n = std::min<int64_t>(8, nchunks - c0);
-      __m256 dws[R];  // lane l: chunk c0 + l's dw
-      for (int r = 0; r < R; ++r) dws[r] = _mm256_setzero_ps();
+      constexpr bool kMins = Spec<T>::kMins;
+      __m256 dws[R], dms[R];  // lane l: chunk c0 + l's dw (and min factor)
+      for (int r = 0; r < R; ++r) dws[r] = dms[r] = _mm256_setzero_ps();
       __m256i halves[2][R][MT];  // reduce8's two halves, four chunks each (fewer live registers)
+      __m256i mhalves[2][R][MT];  // the same for the mins (types with mins)
       unroll<2>([&](auto H) {
         if (4 * H >= n) {  // K = 1024: four chunks, one half
           for (int r = 0; r < R; ++r)
-            for (int j = 0; j < MT; ++j) halves[H][r][j] = _mm256_setzero_si256();
+            for (int j = 0; j < MT; ++j) halves[H][r][j] = mhalves[H][r][j] = _mm256_setzero_si256();
           return;
         }
-        __m256i isums[R][MT][4];
+        __m256i isums[R][MT][4], imins[R][MT][4];
         unroll<4>([&](auto L) {  // l at compile time: isums stay in registers
           constexpr int l = 4 * H + L;
           if (l >= n) {  // a last partial group: nothing in the other lanes
             for (int r = 0; r < R; ++r)
-              for (int j = 0; j < MT; ++j) isums[r][j][L] = _mm256_setzero_si256();
+              for (int j = 0; j < MT; ++j) isums[r][j][L] = imins[r][j][L] = _mm256_setzero_si256();
             return;
           }
           for (int r = 0; r < R; ++r) {
@@ -842,12 +877,23 @@ inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U
             else
               chunk_from_unpacked<T>(U[r], c0 + l, C);
             dws[r] = _mm256_blend_ps(dws[r], C.dw, 1 << l);  // C.dw: one value over the chunk
-            for (int j = 0; j < MT; ++j) isums[r][j][L] = chunk_isum<T>(C, c0 + l, *t.A, m0 + j);
+            if constexpr (kMins) dms[r] = _mm256_blend_ps(dms[r], C.dm, 1 << l);
+            for (int j = 0; j < MT; ++j) {
+              isums[r][j][L] = chunk_isum<T>(C, c0 + l, *t.A, m0 + j);
+              if constexpr (kMins) {  // the 16 mins times the activation 16-group sums
+                const __m256i sums =
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.A->sum16_row(m0 + j) + 16 * (c0 + l)));
+                imins[r][j][L] = _mm256_madd_epi16(C.m16, sums);
+              }
+            }
           }
         });
         for (int r = 0; r < R; ++r)
-          for (int j = 0; j < MT; ++j)
+          for (int j = 0; j < MT; ++j) {
             halves[H][r][j] = reduce4_halves(isums[r][j][0], isums[r][j][1], isums[r][j][2], isums[r][j][3]);
+            if constexpr (kMins)
+              mhalves[H][r][j] = reduce4_halves(imins[r][j][0], imins[r][j][1], imins[r][j][2], imins[r][j][3]);
+          }
       });
       for (int r = 0; r < R; ++r)
         for (int j = 0; j < MT; ++j) {
@@ -856,6 +902,12 @@ inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U
               _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
           const __m256 da = _mm256_load_ps(dac + j * dac_stride + c0);
           acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dws[r], da), acc[r][j]);
+          if constexpr (kMins) {
+            const __m256i ma = mhalves[0][r][j], mb = mhalves[1][r][j];
+            const __m256i msums =
+                _mm256_add_epi32(_mm256_permute2x128_si256(ma, mb, 0x20), _mm256_permute2x128_si256(ma, mb, 0x31));
+            acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msums), _mm256_mul_ps(dms[r], da), acc[r][j]);
+          }
         }
     }
   } else {

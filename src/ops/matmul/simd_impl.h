@@ -237,15 +237,13 @@ inline void iq4_xs(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s
 inline void q2_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float* mw16) {
   const __m256i m3 = _mm256_set1_epi8(3);
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kQ2_KBytes, q += 256) {
-    _mm256_storeu_ps(dw + 8 * sb, _mm256_set1_ps(f16_at(w + 80)));
-    const __m256 dmin = _mm256_set1_ps(f16_at(w + 82)), neg = _mm256_set1_ps(-0.0f);
+    const __m128 d = _mm_set1_ps(f16_at(w + 80)), ndmin = _mm_set1_ps(-f16_at(w + 82));
+    _mm256_storeu_ps(dw + 8 * sb, _mm256_insertf128_ps(_mm256_castps128_ps256(d), ndmin, 1));
     const __m128i sc = load128(w), m4 = _mm_set1_epi8(15);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(s16 + 16 * sb), _mm256_cvtepu8_epi16(_mm_and_si128(sc, m4)));
     const __m128i m = _mm_and_si128(_mm_srli_epi16(sc, 4), m4);
-    for (int h = 0; h < 2; ++h) {
-      const __m256 mf = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(h ? _mm_srli_si128(m, 8) : m));
-      _mm256_storeu_ps(mw16 + 16 * sb + 8 * h, _mm256_xor_ps(_mm256_mul_ps(dmin, mf), neg));
-    }
+    for (int h = 0; h < 2; ++h)
+      _mm256_storeu_ps(mw16 + 16 * sb + 8 * h, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(h ? _mm_srli_si128(m, 8) : m)));
     for (int h = 0; h < 2; ++h) {
       const __m256i v = load256(w + 16 + 32 * h);
       store32(q + 128 * h, _mm256_and_si256(v, m3));

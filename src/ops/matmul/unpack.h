@@ -10,6 +10,7 @@
 //                 IQ5_KS, IQ4_KSS, IQ2_KS, IQ3_KS, IQ2_KL, IQ2_XXS, IQ3_XXS,
 //                 IQ3_S, IQ1_S), else unused
 //   mw16 [K/16]   f32 offset factor of each 16-group (types with mins), else unused
+//                 (Q2_K, super-block order: the integer min of each 16-group)
 //
 // so that   row . x  =  sum_b dw[b]*da[b] * (S_lo(b) + S_hi(b))  +  sum_g mw16[g]*da*suma[g]
 // with S_lo/S_hi the int dot of the block's two 16-halves (times s16 where
@@ -34,7 +35,9 @@ struct Traits {
   // The super-block order: dw is one value over each 256-chunk (and so is the
   // Q8_K activation scale), so the kernels sum the chunk's 8 block integers
   // (times their multipliers) exactly first and take one float step per chunk
-  // instead of one per 32-block. Only s16 types without mins.
+  // instead of one per 32-block. s16 types only. With mins (Q2_K), the
+  // chunk's integer sum of min times activation 16-group quant sum takes a
+  // second float step, with the factor in dw[8c + 4] (dw[8c] is the scale).
   bool sb = false;
   // s16 holds one integer scale per 32-block (its two 16-groups alike).
   bool s32 = false;
@@ -82,7 +85,7 @@ static constexpr Entry entry(GgmlType t) {
     case GgmlType::Q5_1: return {q5_1, {false, true}};
     case GgmlType::Q8_0: return {q8_0, {false, false}};
     case GgmlType::IQ4_NL: return {iq4_nl, {false, false}};
-    case GgmlType::Q2_K: return {q2_k, {true, true}};
+    case GgmlType::Q2_K: return {q2_k, {true, true, true}};
     case GgmlType::Q3_K: return {q3_k, {true, false, true}};
     case GgmlType::Q4_K: return {q4_k, {false, true}};
     case GgmlType::Q5_K: return {q5_k, {false, true}};

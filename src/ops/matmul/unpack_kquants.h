@@ -2,13 +2,15 @@
 // unpack.h only (inside namespace dllm::unpack).
 // No include guard: one inclusion, from unpack.h.
 
+// Super-block order with mins: dw[8sb..8sb+3] = d, dw[8sb+4..8sb+7] = -dmin,
+// s16 the 16-group scales, mw16 the 16-group mins as (exact) floats.
 static void q2_k(const uint8_t* w, int64_t K, int8_t* q, float* dw, int16_t* s16, float* mw16) {
   for (int64_t sb = 0; sb < K / 256; ++sb, w += qb::kQ2_KBytes, q += 256) {
     const float d = h2f(w + 80), dmin = h2f(w + 82);
-    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = d;
+    for (int j = 0; j < 8; ++j) dw[8 * sb + j] = j < 4 ? d : -dmin;
     for (int g = 0; g < 16; ++g) {
       s16[16 * sb + g] = int16_t(w[g] & 15);
-      mw16[16 * sb + g] = -(dmin * float(w[g] >> 4));
+      mw16[16 * sb + g] = float(w[g] >> 4);
     }
     const uint8_t* qs = w + 16;
     for (int h = 0; h < 2; ++h)
