@@ -383,7 +383,10 @@ void tile(const Panel* const* P, const ActRows& A, int64_t m, float* Y, int64_t 
     da[j] = A.d_row(m + j);
   }
   __m256 accs[8][NP][MT];  // accumulator b % 8 (super-block types: chunk % 8) of each (panel, activation row)
-  for (int l = 0; l < 8; ++l)
+  // Super-block types with fewer than 8 chunks leave the others zero: they
+  // are neither cleared nor read (the stores showed in profiles).
+  const int nacc = S::kSb ? int(std::min<int64_t>(8, nb / 8)) : 8;
+  for (int l = 0; l < nacc; ++l)
     for (int p = 0; p < NP; ++p)
       for (int j = 0; j < MT; ++j) accs[l][p][j] = _mm256_setzero_ps();
   __m256i isum[NP][MT] = {};
@@ -434,10 +437,10 @@ void tile(const Panel* const* P, const ActRows& A, int64_t m, float* Y, int64_t 
   }
   for (int p = 0; p < NP; ++p)
     for (int j = 0; j < MT; ++j) {
+      auto P = [&](int l) { return l < nacc ? accs[l][p][j] : _mm256_setzero_ps(); };
       // hsum's tree, lane by lane
-      const __m256 s = _mm256_add_ps(
-          _mm256_add_ps(_mm256_add_ps(accs[0][p][j], accs[4][p][j]), _mm256_add_ps(accs[2][p][j], accs[6][p][j])),
-          _mm256_add_ps(_mm256_add_ps(accs[1][p][j], accs[5][p][j]), _mm256_add_ps(accs[3][p][j], accs[7][p][j])));
+      const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(P(0), P(4)), _mm256_add_ps(P(2), P(6))),
+                                     _mm256_add_ps(_mm256_add_ps(P(1), P(5)), _mm256_add_ps(P(3), P(7))));
       float* y = Y + (m + j) * ldy + p * kRows;
       if (nr[p] == kRows) {
         _mm256_storeu_ps(y, s);
@@ -478,7 +481,8 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
     return _mm512_set1_epi32(v);
   };
   __m512 accs[8][MT];  // accumulator b % 8 (super-block types: chunk % 8) of each activation row
-  for (int l = 0; l < 8; ++l)
+  const int nacc = S::kSb ? int(std::min<int64_t>(8, nb / 8)) : 8;  // as in tile()
+  for (int l = 0; l < nacc; ++l)
     for (int j = 0; j < MT; ++j) accs[l][j] = _mm512_setzero_ps();
   // The offset correction, off * (activation quant sums), starts each dot
   // chain instead of being taken off afterwards (the same integers).
@@ -544,10 +548,10 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
   }
   const __mmask16 keep = __mmask16((1u << nrows) - 1);
   for (int j = 0; j < MT; ++j) {
+    auto P = [&](int l) { return l < nacc ? accs[l][j] : _mm512_setzero_ps(); };
     // hsum's tree, lane by lane
-    const __m512 s8 = _mm512_add_ps(
-        _mm512_add_ps(_mm512_add_ps(accs[0][j], accs[4][j]), _mm512_add_ps(accs[2][j], accs[6][j])),
-        _mm512_add_ps(_mm512_add_ps(accs[1][j], accs[5][j]), _mm512_add_ps(accs[3][j], accs[7][j])));
+    const __m512 s8 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(P(0), P(4)), _mm512_add_ps(P(2), P(6))),
+                                    _mm512_add_ps(_mm512_add_ps(P(1), P(5)), _mm512_add_ps(P(3), P(7))));
     _mm512_mask_storeu_ps(Y + (m + j) * ldy, keep, s8);
   }
 }
