@@ -383,12 +383,12 @@ void tile(const Panel* const* P, const ActRows& A, int64_t m, float* Y, int64_t 
     da[j] = A.d_row(m + j);
   }
   __m256 accs[8][NP][MT];  // accumulator b % 8 (super-block types: chunk % 8) of each (panel, activation row)
-  // Super-block types with fewer than 8 chunks leave the others zero: they
-  // are neither cleared nor read (the stores showed in profiles).
-  const int nacc = S::kSb ? int(std::min<int64_t>(8, nb / 8)) : 8;
-  for (int l = 0; l < nacc; ++l)
-    for (int p = 0; p < NP; ++p)
-      for (int j = 0; j < MT; ++j) accs[l][p][j] = _mm256_setzero_ps();
+  // Each accumulator's first step adds to zero instead of reading it, and
+  // those past the last step are zero without being stored: a burst of
+  // stores clearing them stalled the tile's start (to lines the panel's
+  // stream had evicted).
+  const int64_t nsteps = S::kSb ? nb / 8 : nb;
+  const int nacc = int(std::min<int64_t>(8, nsteps));
   __m256i isum[NP][MT] = {};
   for (int64_t b = 0; b < nb; ++b) {
     if (!S::kSb || b % 8 == 0)
@@ -414,10 +414,12 @@ void tile(const Panel* const* P, const ActRows& A, int64_t m, float* Y, int64_t 
     if (S::kSb && b % 8 != 7) continue;  // super-block types: the chunk's integers first
     const int64_t b0 = S::kSb ? b - 7 : b;  // super-block types: the chunk's first block holds its factors
     for (int p = 0; p < NP; ++p) {
-      __m256* acc = accs[(S::kSb ? b / 8 : b) % 8][p];
+      const int64_t step = S::kSb ? b / 8 : b;
+      __m256* acc = accs[step % 8][p];
       const __m256 dw = _mm256_load_ps(P[p]->dwp + 8 * b0);
       for (int j = 0; j < MT; ++j)
-        acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[p][j]), _mm256_mul_ps(dw, _mm256_set1_ps(da[j][b])), acc[j]);
+        acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[p][j]), _mm256_mul_ps(dw, _mm256_set1_ps(da[j][b])),
+                                 step < 8 ? _mm256_setzero_ps() : acc[j]);
       if constexpr (S::kSb && S::kMins) {  // the chunk's mins times the activation 16-group sums, exact
         const __m256 dm = _mm256_load_ps(P[p]->dwp + 8 * (b0 + 4));
         const int32_t* mlohi = reinterpret_cast<const int32_t*>(P[p]->mwp) + 8 * b0;
@@ -481,9 +483,8 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
     return _mm512_set1_epi32(v);
   };
   __m512 accs[8][MT];  // accumulator b % 8 (super-block types: chunk % 8) of each activation row
-  const int nacc = S::kSb ? int(std::min<int64_t>(8, nb / 8)) : 8;  // as in tile()
-  for (int l = 0; l < nacc; ++l)
-    for (int j = 0; j < MT; ++j) accs[l][j] = _mm512_setzero_ps();
+  const int64_t nsteps = S::kSb ? nb / 8 : nb;  // first steps add to zero, as in tile()
+  const int nacc = int(std::min<int64_t>(8, nsteps));
   // The offset correction, off * (activation quant sums), starts each dot
   // chain instead of being taken off afterwards (the same integers).
   auto minus_off = [](int32_t sum) { return _mm512_set1_epi32(-sum * kOff); };
@@ -524,10 +525,12 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
     }
     if (S::kSb && b % 8 != 7) continue;  // super-block types: the chunk's integers first
     const int64_t b0 = S::kSb ? b - 7 : b;  // super-block types: the chunk's first block holds its factors
-    __m512* acc = accs[(S::kSb ? b / 8 : b) % 8];
+    const int64_t step = S::kSb ? b / 8 : b;
+    __m512* acc = accs[step % 8];
     const __m512 dw = _mm512_load_ps(P.dwp + 16 * b0);
     for (int j = 0; j < MT; ++j)
-      acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(dw, _mm512_set1_ps(da[j][b])), acc[j]);
+      acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(dw, _mm512_set1_ps(da[j][b])),
+                               step < 8 ? _mm512_setzero_ps() : acc[j]);
     if constexpr (S::kSb && S::kMins) {  // the chunk's mins times the activation 16-group sums, exact
       const __m512 dm = _mm512_load_ps(P.dwp + 16 * (b0 + 4));
       const int32_t* mlohi = reinterpret_cast<const int32_t*>(P.mwp) + 16 * b0;
