@@ -266,10 +266,13 @@ void build(const WeightView& W, int64_t n, int nr, Panel& P) {
         int32_t* d = P.s16p + L * (2 * b + h);
         for (int r = 0; r < kRows; ++r) d[r] = int32_t(uint32_t(uint16_t(u[r].s16[2 * b + h])) * 0x10001u);
       }
+      // VNNI: times -off, the offset correction's factors for vpdpwssd
+      // (|off * s| <= 128 * 128: every type's scales fit int16 so)
+      constexpr int f = kVnni ? -kStoredOff<T> : 1;
       if constexpr (kStoredOff<T> != 0)
         for (int r = 0; r < kRows; ++r)
-          P.slohi[L * b + r] =
-              int32_t(uint32_t(uint16_t(u[r].s16[2 * b])) | uint32_t(uint16_t(u[r].s16[2 * b + 1])) << 16);
+          P.slohi[L * b + r] = int32_t(uint32_t(uint16_t(f * u[r].s16[2 * b])) |
+                                       uint32_t(uint16_t(f * u[r].s16[2 * b + 1])) << 16);
     }
     if constexpr (S::kSb && S::kMins) {  // the integer mins of the block's two 16-groups, as two int16
       int32_t* d = reinterpret_cast<int32_t*>(P.mwp) + L * b;
@@ -485,9 +488,14 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
   __m512 accs[8][MT];  // accumulator b % 8 (super-block types: chunk % 8) of each activation row
   const int64_t nsteps = S::kSb ? nb / 8 : nb;  // first steps add to zero, as in tile()
   const int nacc = int(std::min<int64_t>(8, nsteps));
-  // The offset correction, off * (activation quant sums), starts each dot
-  // chain instead of being taken off afterwards (the same integers).
-  auto minus_off = [](int32_t sum) { return _mm512_set1_epi32(-sum * kOff); };
+  // The offset correction, -off * s * (activation 16-group quant sums), one
+  // vpdpwssd per block with the sums as a broadcast pair (the panel's slohi
+  // holds -off * s; types without multipliers: -off): no per-row scalar work.
+  auto minus_off = [&](__m512i acc, int j, int64_t b, __m512i f) {
+    int32_t pair;
+    std::memcpy(&pair, A.sum16_row(m + j) + 2 * b, 4);
+    return _mm512_dpwssd_epi32(acc, f, _mm512_set1_epi32(pair));
+  };
   __m512i isum[MT] = {};
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* q = P.qp + 64 * 8 * b;
@@ -495,7 +503,7 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
       for (int j = 0; j < MT; ++j) isum[j] = _mm512_setzero_si512();
     if constexpr (S::kS32) {  // one scale per block: the block's dot first
       __m512i t32[MT];
-      for (int j = 0; j < MT; ++j) t32[j] = minus_off(A.sum32_row(m + j)[b]);
+      for (int j = 0; j < MT; ++j) t32[j] = _mm512_setzero_si512();
       for (int i = 0; i < 8; ++i) {
         const __m512i w = _mm512_load_si512(q + 64 * i);
         for (int j = 0; j < MT; ++j) t32[j] = _mm512_dpbusd_epi32(t32[j], w, act4(j, 8 * b + i));
@@ -505,7 +513,7 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
     } else if constexpr (S::kS16 && !S::kFoldS16) {
       for (int h = 0; h < 2; ++h) {
         __m512i t32[MT];
-        for (int j = 0; j < MT; ++j) t32[j] = minus_off(A.sum16_row(m + j)[2 * b + h]);
+        for (int j = 0; j < MT; ++j) t32[j] = _mm512_setzero_si512();
         for (int i = 0; i < 4; ++i) {
           const __m512i w = _mm512_load_si512(q + 64 * (4 * h + i));
           for (int j = 0; j < MT; ++j) t32[j] = _mm512_dpbusd_epi32(t32[j], w, act4(j, 8 * b + 4 * h + i));
@@ -515,13 +523,14 @@ void tile16(const Panel& P, const ActRows& A, int64_t m, float* Y, int64_t ldy, 
         for (int j = 0; j < MT; ++j) isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(t32[j], mul));
       }
     } else {
-      static_assert(!S::kSb || kOff == 0, "a chunk's sum would need each block's offset correction");
-      if constexpr (!S::kSb)  // (Q2_K, folded, sums the chunk)
-        for (int j = 0; j < MT; ++j) isum[j] = minus_off(A.sum32_row(m + j)[b]);
       for (int i = 0; i < 8; ++i) {
         const __m512i w = _mm512_load_si512(q + 64 * i);
         for (int j = 0; j < MT; ++j) isum[j] = _mm512_dpbusd_epi32(isum[j], w, act4(j, 8 * b + i));
       }
+    }
+    if constexpr (kOff != 0) {
+      const __m512i f = S::kS16 ? _mm512_load_si512(P.slohi + 16 * b) : _mm512_set1_epi16(short(-kOff));
+      for (int j = 0; j < MT; ++j) isum[j] = minus_off(isum[j], j, b, f);
     }
     if (S::kSb && b % 8 != 7) continue;  // super-block types: the chunk's integers first
     const int64_t b0 = S::kSb ? b - 7 : b;  // super-block types: the chunk's first block holds its factors
