@@ -710,9 +710,9 @@ __attribute__((always_inline)) inline void chunk_direct(const uint8_t* row, int6
     if constexpr (Spec<T>::kMins) R.mlo = f16x8(p + 2, kBytes);
   } else if constexpr (fast::kSuperBlock<T>) {
     fast::SuperBlock B;
-    fast::super_block<T>(row, c, B);
     constexpr int kAdd = Spec<T>::kOff - fast::kSuperBlockOffset<T>;  // the decoder's offset to the kernel's
-    for (int ib = 0; ib < 8; ++ib) R.q[ib] = kAdd ? _mm256_add_epi8(B.q[ib], _mm256_set1_epi8(char(kAdd))) : B.q[ib];
+    fast::super_block<T, kAdd>(row, c, B);
+    for (int ib = 0; ib < 8; ++ib) R.q[ib] = B.q[ib];
     R.dw = B.dw;
     if constexpr (Spec<T>::kS32)
       R.s32 = _mm256_srai_epi32(_mm256_slli_epi32(B.s16, 16), 16);
@@ -784,18 +784,20 @@ __attribute__((always_inline)) inline __m256i chunk_isum_sb(const ChunkRegs& R, 
                                             12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
   const __m256i g = _mm256_shuffle_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(R.s16)), even_odd);
   const __m256i scales = _mm256_permute4x64_epi64(g, 0xd8);  // groups 0 2 .. 14 | 1 3 .. 15
-  __m256i acc = _mm256_setzero_si256();
+  __m256i accs[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};  // two chains: half the latency
   unroll<8>([&](auto BB) {
     constexpr int bb = BB;
     const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * bb));
     const __m256i p = S::kWide ? _mm256_maddubs_epi16(_mm256_sign_epi8(R.q[bb], R.q[bb]), _mm256_sign_epi8(av, R.q[bb]))
                                : _mm256_maddubs_epi16(R.q[bb], av);
     const __m256i scl = _mm256_shuffle_epi8(scales, _mm256_set1_epi16(short(0x0100 * (2 * bb + 1) + 2 * bb)));
+    __m256i& acc = accs[bb % 2];
     if constexpr (kVnni)
       acc = _mm256_dpwssd_epi32(acc, p, scl);
     else
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, scl));
   });
+  __m256i acc = _mm256_add_epi32(accs[0], accs[1]);
   if constexpr (S::kOff != 0) {  // narrow types: off * (sum of s * the activation 16-group sums)
     const __m256i s16 = _mm256_load_si256(reinterpret_cast<const __m256i*>(R.s16));
     const __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(A.sum16_row(m) + 16 * c));

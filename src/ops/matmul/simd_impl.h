@@ -357,6 +357,46 @@ inline __m256i iq23_indices(const uint8_t* qs, const uint8_t* qh, int ib) {
   return qh ? _mm256_or_si256(v, _mm256_slli_epi16(bit_of_bytes(load256(qh), ib), 2)) : v;
 }
 
+// (a & mask) | (b & ~mask), bitwise: one vpternlogd where AVX-512VL is there.
+inline __m256i select_bits(__m256i a, __m256i b, __m256i mask) {
+#ifdef __AVX512VL__
+  return _mm256_ternarylogic_epi32(a, b, mask, 0xe4);
+#else
+  return _mm256_or_si256(_mm256_and_si256(a, mask), _mm256_andnot_si256(mask, b));
+#endif
+}
+// (a & mask) | b, bitwise.
+inline __m256i and_or(__m256i a, __m256i mask, __m256i b) {
+#ifdef __AVX512VL__
+  return _mm256_ternarylogic_epi32(a, b, mask, 0xec);
+#else
+  return _mm256_or_si256(_mm256_and_si256(a, mask), b);
+#endif
+}
+// v >> n (n >= 0) or v << -n, per 16-bit word (n a constant: one shift at most).
+template <int N>
+inline __m256i shift_right16(__m256i v) {
+  if constexpr (N > 0) return _mm256_srli_epi16(v, N);
+  else if constexpr (N < 0) return _mm256_slli_epi16(v, -N);
+  else return v;
+}
+
+// IQ2_K / IQ3_K, 32-block IB: the codebook index with the group's extra bit
+// as its top bit (the codebooks' second halves are their first halves
+// shifted: qb::kIQ2NLValues, qb::kIQ3NLValues), so that one shuffle of the
+// whole table decodes it. qs the 32 bytes of the block's 2-bit fields, qh the
+// high bits (IQ3), ex each byte's extra bit at the index's top bit.
+template <bool IQ3, int IB>
+__attribute__((always_inline)) inline __m256i iq23k_index(__m256i qs, __m256i qh, __m256i ex) {
+  const __m256i lo = shift_right16<2 * (IB % 4)>(qs);
+  if constexpr (IQ3) {
+    const __m256i r = select_bits(lo, shift_right16<IB - 2>(qh), _mm256_set1_epi8(3));  // bit 2: qh bit IB
+    return and_or(r, _mm256_set1_epi8(7), ex);
+  } else {
+    return and_or(lo, _mm256_set1_epi8(3), ex);
+  }
+}
+
 // The base codebook of IQ2 (4 values) or IQ3 (8 values), zero-padded to a
 // 16-byte shuffle table, in both lanes.
 template <bool IQ3>
@@ -430,8 +470,22 @@ inline float f32_at(const uint8_t* p) {
   return f;
 }
 
-template <GgmlType T>
+// Calls f(std::integral_constant<int, I>) for I = 0 .. 7, unrolled.
+template <typename F>
+__attribute__((always_inline)) inline void unroll8(F&& f) {
+  [&]<int... I>(std::integer_sequence<int, I...>) { (f(std::integral_constant<int, I>{}), ...); }(
+      std::make_integer_sequence<int, 8>{});
+}
+
+// Add: a constant the caller wants added to every quant (the kernels' stored
+// offset), folded into the codebook table where there is one.
+template <GgmlType T, int Add = 0>
 __attribute__((always_inline)) inline void super_block(const uint8_t* row, int64_t sb, SuperBlock& B) {
+  if constexpr (Add != 0 && T != GgmlType::IQ2_K && T != GgmlType::IQ3_K) {
+    super_block<T>(row, sb, B);
+    for (int ib = 0; ib < 8; ++ib) B.q[ib] = _mm256_add_epi8(B.q[ib], _mm256_set1_epi8(char(Add)));
+    return;
+  }
   if constexpr (kGridType<T>) {
     grid_super_block<T>(row, sb, B);
   } else if constexpr (T == GgmlType::Q3_K) {
@@ -485,16 +539,25 @@ __attribute__((always_inline)) inline void super_block(const uint8_t* row, int64
       B.q[ib] = _mm256_add_epi8(_mm256_blendv_epi8(r01, r23, sel5), group_shifts(es, 2 * ib, 2 * ib + 1));
     }
   } else if constexpr (T == GgmlType::IQ2_K || T == GgmlType::IQ3_K) {
-    // base codebook + 5 (IQ2) / + 4 (IQ3) where the group's extra bit is set
+    // base codebook + 5 (IQ2) / + 4 (IQ3) where the group's extra bit is
+    // set: the codebook's second half, the extra bit as the index's top bit
+    // (plus Add in the table itself)
     constexpr bool IQ3 = T == GgmlType::IQ3_K;
     constexpr int kBytes = IQ3 ? qb::kIQ3_KBytes : qb::kIQ2_KBytes, kQs = IQ3 ? 14 : 12;
     const uint8_t* w = row + size_t(sb) * kBytes;
-    const __m256i tbl = iq23_table<IQ3>(), es = extra_shifts(w + 2, IQ3 ? 4 : 5);
+    const __m128i t = IQ3 ? load128(qb::kIQ3NLValues) : _mm_loadl_epi64(reinterpret_cast<const __m128i*>(qb::kIQ2NLValues));
+    const __m256i tbl = _mm256_add_epi8(_mm256_set_m128i(t, t), _mm256_set1_epi8(char(Add)));
+    const __m256i ex = extra_shifts(w + 2, IQ3 ? 8 : 4);
     B.dw = _mm256_set1_ps(f16_at(w));
     B.s16 = iq23k_scales16<IQ3>(w);
-    for (int ib = 0; ib < 8; ++ib)
-      B.q[ib] = _mm256_add_epi8(_mm256_shuffle_epi8(tbl, iq23_indices(w + kQs, IQ3 ? w + 78 : nullptr, ib)),
-                                group_shifts(es, 2 * ib, 2 * ib + 1));
+    const __m256i qs0 = load256(w + kQs), qs1 = load256(w + kQs + 32);
+    const __m256i qh = IQ3 ? load256(w + 78) : _mm256_setzero_si256();
+    unroll8([&](auto IB) {
+      constexpr int ib = IB;
+      const __m256i idx = iq23k_index<IQ3, ib>(ib < 4 ? qs0 : qs1, qh, group_shifts(ex, 2 * ib, 2 * ib + 1));
+      B.q[ib] = _mm256_shuffle_epi8(tbl, idx);
+    });
+    return;
   } else if constexpr (T == GgmlType::IQ2_KS || T == GgmlType::IQ3_KS) {
     // fp16 row scale, a codebook per 32-block (bit ib / 8 + ib of extra)
     constexpr bool IQ3 = T == GgmlType::IQ3_KS;
