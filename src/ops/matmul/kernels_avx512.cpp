@@ -146,12 +146,12 @@ void q8_0_panel_tile(const Task& t, const uint8_t* panel, int64_t n, int64_t m) 
   const int64_t nb = t.W->cols / 32;
   const int8_t* a[MT];
   const float* da[MT];
-  const int32_t* s32[MT];
+  const int16_t* s16[MT];
   __m512 acc[MT];
   for (int j = 0; j < MT; ++j) {
     a[j] = A.qs_row(m + j);
     da[j] = A.d_row(m + j);
-    s32[j] = A.sum32_row(m + j);
+    s16[j] = A.sum16_row(m + j);
     acc[j] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
@@ -161,12 +161,17 @@ void q8_0_panel_tile(const Task& t, const uint8_t* panel, int64_t n, int64_t m) 
     const __m512 dw = _mm512_load_ps(reinterpret_cast<const float*>(pb + 512));
     for (int j = 0; j < MT; ++j) {
       const int8_t* ab = a[j] + 32 * b;
-      __m512i isum = _mm512_set1_epi32(-128 * s32[j][b]);
+      __m512i isum = _mm512_setzero_si512();
       for (int k = 0; k < 8; ++k) {
         int32_t g;
         std::memcpy(&g, ab + 4 * k, 4);
         isum = _mm512_dpbusd_epi32(isum, wk[k], _mm512_set1_epi32(g));
       }
+      // the flip's correction, -128 * (the block's activation quant sum), as
+      // one vpdpwssd with the two 16-sums (no scalar work per row)
+      int32_t pair;
+      std::memcpy(&pair, s16[j] + 2 * b, 4);
+      isum = _mm512_dpwssd_epi32(isum, _mm512_set1_epi16(-128), _mm512_set1_epi32(pair));
       acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_set1_ps(da[j][b])), acc[j]);
     }
   }
