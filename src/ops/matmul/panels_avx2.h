@@ -884,11 +884,94 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
   return acc;
 }
 
+#if DLLM_PANELS_VNNI
+// IQ4_XS / IQ4_KS decode in 512-bit vectors. A 32-block's 16 bytes hold its
+// elements 0..15 in their low nibbles and 16..31 in their high nibbles, so 32
+// bytes (two blocks) broadcast to both halves of a zmm and shifted by 0 or 4
+// per half give the indices of [block 2k lo, block 2k+1 lo, block 2k hi,
+// block 2k+1 hi] (16-byte lanes): one shuffle of the codebook (+ 128, so
+// vpdpbusd takes it as unsigned) and one vpdpbusd per 64 weights, against
+// activations whose 64-byte groups have their middle lanes swapped
+// (permute_act, once per call). The integers are the canonical ones:
+//   per block  s * (dot(q + 128, a) - 128 * S) = s * dot(q, a),  S the
+// block's activation quant sum; IQ4_KS's second codebook (the first + 4) is
+// the first one's dot plus 4 * S, so both fold into one factor per block,
+// f = s * (4e - 128), taken with the 16-group sums by one vpmaddwd.
+namespace nib512 {
+
+template <GgmlType T>
+constexpr bool kUse = T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS;
+
+// The activation row with 16-byte lanes 1 and 2 of every 64 bytes swapped.
+inline void permute_act(const int8_t* a, int64_t K, int8_t* out) {
+  for (int64_t k = 0; k < K; k += 64) {
+    const __m512i v = _mm512_loadu_si512(a + k);
+    _mm512_store_si512(out + k, _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+}
+
+// One 256-chunk of a weight row, decoded.
+struct Chunk {
+  __m512i u[4];  // q + 128 of blocks 2k, 2k+1 as above
+  __m512i s[4];  // the scale of each lane's block
+  __m256i f;     // the offset factor f of each 16-group (int16)
+  float d;       // the chunk's float scale
+};
+
+template <GgmlType T>
+__attribute__((always_inline)) inline void decode(const uint8_t* row, int64_t c, Chunk& C) {
+  const uint8_t* w;
+  __m256i s32, f32;
+  if constexpr (T == GgmlType::IQ4_XS) {
+    w = row + size_t(c) * qb::kIQ4_XSBytes;
+    C.d = f16_at(w);
+    s32 = fast::iq4xs_scales8(w);
+    f32 = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), s32), 7);
+  } else {
+    std::memcpy(&C.d, row, 4);
+    w = row + qb::kIQ4_KSRowMeta + size_t(c) * qb::kIQ4_KSBytes;
+    s32 = fast::iq4ks_scales8(w);
+    const __m256i e = _mm256_and_si256(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w))),
+                                       _mm256_set1_epi32(1));
+    f32 = _mm256_mullo_epi32(s32, _mm256_sub_epi32(_mm256_slli_epi32(e, 2), _mm256_set1_epi32(128)));
+  }
+  C.f = fast::pairs16(f32);  // |f| <= 127 * 128: fits int16
+  const __m128i t = _mm_xor_si128(fast::load128(qb::kIQ4Values), _mm_set1_epi8(char(0x80)));
+  const __m512i tbl = _mm512_broadcast_i32x4(t), m4 = _mm512_set1_epi8(15);
+  const __m512i shifts = _mm512_setr_epi64(0, 0, 0, 0, 0x0004000400040004, 0x0004000400040004,
+                                           0x0004000400040004, 0x0004000400040004);
+  const __m512i s = _mm512_castsi256_si512(s32);
+  for (int k = 0; k < 4; ++k) {
+    const __m512i v = _mm512_broadcast_i64x4(load256(w + 8 + 32 * k));
+    C.u[k] = _mm512_shuffle_epi8(tbl, _mm512_and_si512(_mm512_srlv_epi16(v, shifts), m4));
+    const __m512i lane_block = _mm512_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1,
+                                                 2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1);
+    C.s[k] = _mm512_permutexvar_epi32(lane_block, s);
+  }
+}
+
+// The chunk's exact integer sum with one activation row (ap: its permuted
+// chunk; sum16: its 16-group sums), spread over the 8 lanes.
+__attribute__((always_inline)) inline __m256i isum(const Chunk& C, const int8_t* ap, const int16_t* sum16) {
+  __m512i t = _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), C.u[0], _mm512_load_si512(ap)), C.s[0]);
+  for (int k = 1; k < 4; ++k)
+    t = _mm512_add_epi32(
+        t, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), C.u[k], _mm512_load_si512(ap + 64 * k)),
+                              C.s[k]));
+  const __m256i r = _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
+  return _mm256_add_epi32(r, _mm256_madd_epi16(C.f, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sum16))));
+}
+
+}  // namespace nib512
+#endif
+
 // R weight rows (side by side, for instruction-level parallelism) against MT
 // activation rows.
+// (pa: the activation rows permuted for nib512, MT x K, where it is used.)
 template <GgmlType T, int MT, int R>
 inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U, size_t rb, const float* dac,
-                      int64_t dac_stride) {
+                      int64_t dac_stride, const int8_t* pa) {
+  (void)pa;  // (AVX2: unused)
   const WeightView& W = *t.W;
   const int64_t K = W.cols, nchunks = K / 256;
   const uint8_t* rows[R];
@@ -929,6 +1012,17 @@ inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U
             return;
           }
           for (int r = 0; r < R; ++r) {
+#if DLLM_PANELS_VNNI
+            if constexpr (nib512::kUse<T>) {
+              nib512::Chunk C;
+              nib512::decode<T>(rows[r], c0 + l, C);
+              dws[r] = _mm256_blend_ps(dws[r], _mm256_set1_ps(C.d), 1 << l);
+              for (int j = 0; j < MT; ++j)
+                isums[r][j][L] = nib512::isum(C, pa + j * t.W->cols + 256 * (c0 + l),
+                                              t.A->sum16_row(m0 + j) + 16 * (c0 + l));
+              continue;
+            }
+#endif
             ChunkRegs C;
             if constexpr (kDirect<T>)
               chunk_direct<T>(rows[r], c0 + l, C);
@@ -998,12 +1092,18 @@ void rows_mt(const Task& t, int64_t n0, int64_t n1, int64_t m0, uint8_t* tmp) {
   if constexpr (Spec<T>::kSb)
     for (int j = 0; j < MT; ++j)
       for (int64_t c = 0; c < dac_stride; ++c) dac[j * dac_stride + c] = c < nchunks ? t.A->d_row(m0 + j)[8 * c] : 0.0f;
+  // nib512: the activation rows permuted, after dac (64-byte aligned)
+  int8_t* pa = reinterpret_cast<int8_t*>(tmp + (2 * unpack::row_bytes_unpacked(K) + MT * dac_stride * 4 + 63) / 64 * 64);
+#if DLLM_PANELS_VNNI
+  if constexpr (nib512::kUse<T>)
+    for (int j = 0; j < MT; ++j) nib512::permute_act(t.A->qs_row(m0 + j), K, pa + j * K);
+#endif
   int64_t n = n0;
   // Super-block types one row at a time: two rows' chunk integers spill
   // registers (IQ4_XS / IQ3_K decode 5-10% slower than one row, alternated).
   if constexpr (!Spec<T>::kSb)
-    for (; n + 2 <= n1; n += 2) row_group<T, MT, 2>(t, n, m0, U, rb, dac, dac_stride);
-  for (; n < n1; ++n) row_group<T, MT, 1>(t, n, m0, U, rb, dac, dac_stride);
+    for (; n + 2 <= n1; n += 2) row_group<T, MT, 2>(t, n, m0, U, rb, dac, dac_stride, pa);
+  for (; n < n1; ++n) row_group<T, MT, 1>(t, n, m0, U, rb, dac, dac_stride, pa);
 }
 
 template <GgmlType T>
