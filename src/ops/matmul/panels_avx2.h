@@ -885,22 +885,31 @@ __attribute__((always_inline)) inline __m256 chunk_dot(const ChunkRegs& R, int64
 }
 
 #if DLLM_PANELS_VNNI
-// IQ4_XS / IQ4_KS decode in 512-bit vectors. A 32-block's 16 bytes hold its
-// elements 0..15 in their low nibbles and 16..31 in their high nibbles, so 32
-// bytes (two blocks) broadcast to both halves of a zmm and shifted by 0 or 4
-// per half give the indices of [block 2k lo, block 2k+1 lo, block 2k hi,
-// block 2k+1 hi] (16-byte lanes): one shuffle of the codebook (+ 128, so
-// vpdpbusd takes it as unsigned) and one vpdpbusd per 64 weights, against
-// activations whose 64-byte groups have their middle lanes swapped
-// (permute_act, once per call). The integers are the canonical ones:
-//   per block  s * (dot(q + 128, a) - 128 * S) = s * dot(q, a),  S the
-// block's activation quant sum; IQ4_KS's second codebook (the first + 4) is
-// the first one's dot plus 4 * S, so both fold into one factor per block,
-// f = s * (4e - 128), taken with the 16-group sums by one vpmaddwd.
-namespace nib512 {
+// Decode of the 4-bit codebook types and ik's IQ2_K .. IQ5_K in 512-bit
+// vectors: 64 weights per shuffle and vpdpbusd, each 16-byte lane one
+// 16-group. The quants are decoded as q + 128 from the base codebook
+// (unsigned for vpdpbusd), and every correction is folded into one integer
+// factor per 16-group g, taken with the activation 16-group sums S_g by one
+// vpmaddwd per chunk:
+//   s_g * dot(q, a) = s_g * dot(base + 128, a) + f_g * S_g,
+//   f_g = s_g * (shift * e_g - 128)
+// (e_g the group's `extra` bit: its codebook is the base one + shift). The
+// integers are the canonical ones (exact), so the result is the oracle's.
+//  - IQ2_K / IQ3_K / IQ5_K: a 32-block's quants are 32 consecutive fields, so
+//    the same bytes broadcast to both 256-bit halves and shifted per half
+//    give blocks 2k and 2k+1 in activation order;
+//  - IQ4_XS / IQ4_KS / IQ4_K: a 32-block's 16 bytes hold its first 16-group in
+//    the low nibbles and its second in the high ones; 32 bytes broadcast and
+//    shifted per half give [block 2k lo, 2k+1 lo, 2k hi, 2k+1 hi], against
+//    activations with the middle 16-byte lanes of every 64 swapped
+//    (permute_act, once per call).
+namespace dec512 {
 
 template <GgmlType T>
-constexpr bool kUse = T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS;
+constexpr bool kUse = T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS || T == GgmlType::IQ4_K ||
+                      T == GgmlType::IQ5_K || T == GgmlType::IQ3_K || T == GgmlType::IQ2_K;
+template <GgmlType T>
+constexpr bool kPermuted = T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS || T == GgmlType::IQ4_K;
 
 // The activation row with 16-byte lanes 1 and 2 of every 64 bytes swapped.
 inline void permute_act(const int8_t* a, int64_t K, int8_t* out) {
@@ -912,62 +921,124 @@ inline void permute_act(const int8_t* a, int64_t K, int8_t* out) {
 
 // One 256-chunk of a weight row, decoded.
 struct Chunk {
-  __m512i u[4];  // q + 128 of blocks 2k, 2k+1 as above
-  __m512i s[4];  // the scale of each lane's block
-  __m256i f;     // the offset factor f of each 16-group (int16)
+  __m512i u[4];  // base quant + 128 of weights 64k .. 64k+63 (permuted types: as above)
+  __m512i s[4];  // the scale of each lane's 16-group
+  __m256i f;     // f_g (int16, natural group order)
   float d;       // the chunk's float scale
 };
 
+// 16 bytes in every 16-byte lane, each + 128.
+inline __m512i table512(const int8_t* v) {
+  return _mm512_broadcast_i32x4(_mm_xor_si128(fast::load128(v), _mm_set1_epi8(char(0x80))));
+}
+// The group's `extra` bits of the u16 at p (bit g: group g) as int16 lanes of 0 / `shift`.
+inline __m256i extra16(const uint8_t* p, int shift) {
+  const __m256i bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384,
+                                        short(0x8000));
+  const __m256i set = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16(short(qb::load_u16(p))), bit), bit);
+  return _mm256_and_si256(set, _mm256_set1_epi16(short(shift)));
+}
+// Per-half shifts: `lo` in the first 256 bits, `hi` in the second (16-bit words).
+inline __m512i half_shifts(int lo, int hi) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(short(lo))), _mm256_set1_epi16(short(hi)), 1);
+}
+// Byte mask of bit `lo` in the first 256 bits, bit `hi` in the second.
+inline __m512i half_bits(int lo, int hi) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8(char(1 << lo))), _mm256_set1_epi8(char(1 << hi)),
+                            1);
+}
+inline __m512i bcast256(const uint8_t* p) { return _mm512_broadcast_i64x4(load256(p)); }
+
 template <GgmlType T>
 __attribute__((always_inline)) inline void decode(const uint8_t* row, int64_t c, Chunk& C) {
-  const uint8_t* w;
-  __m256i s32, f32;
-  if constexpr (T == GgmlType::IQ4_XS) {
-    w = row + size_t(c) * qb::kIQ4_XSBytes;
+  __m256i s16, ex = _mm256_setzero_si256();  // group scales; shift * e_g
+  const __m512i m4 = _mm512_set1_epi8(15), m3 = _mm512_set1_epi8(3);
+  if constexpr (kPermuted<T>) {
+    const uint8_t* w;
+    __m512i tbl = table512(T == GgmlType::IQ4_XS ? qb::kIQ4Values : qb::kIQ4KValues);
+    if constexpr (T == GgmlType::IQ4_XS) {
+      w = row + size_t(c) * qb::kIQ4_XSBytes;
+      C.d = f16_at(w);
+      s16 = fast::pairs16(fast::iq4xs_scales8(w));
+      w += 8;
+    } else if constexpr (T == GgmlType::IQ4_KS) {
+      std::memcpy(&C.d, row, 4);
+      w = row + qb::kIQ4_KSRowMeta + size_t(c) * qb::kIQ4_KSBytes;
+      s16 = fast::pairs16(fast::iq4ks_scales8(w));
+      // the codebook by the scale byte's low bit: + 4 for both groups of the block
+      const __m256i e = _mm256_and_si256(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w))),
+                                         _mm256_set1_epi32(1));
+      ex = _mm256_slli_epi16(fast::pairs16(e), 2);
+      w += 8;
+    } else {  // IQ4_K
+      w = row + size_t(c) * qb::kIQ4_KBytes;
+      C.d = f16_at(w);
+      s16 = fast::iq4k_scales16(w);
+      ex = extra16(w + 2, 4);
+      w += 16;
+    }
+    const __m512i sh = half_shifts(0, 4);
+    for (int k = 0; k < 4; ++k) C.u[k] = _mm512_shuffle_epi8(tbl, _mm512_and_si512(_mm512_srlv_epi16(bcast256(w + 32 * k), sh), m4));
+  } else if constexpr (T == GgmlType::IQ5_K) {
+    const uint8_t* w = row + size_t(c) * qb::kIQ5_KBytes;
     C.d = f16_at(w);
-    s32 = fast::iq4xs_scales8(w);
-    f32 = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), s32), 7);
-  } else {
-    std::memcpy(&C.d, row, 4);
-    w = row + qb::kIQ4_KSRowMeta + size_t(c) * qb::kIQ4_KSBytes;
-    s32 = fast::iq4ks_scales8(w);
-    const __m256i e = _mm256_and_si256(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w))),
-                                       _mm256_set1_epi32(1));
-    f32 = _mm256_mullo_epi32(s32, _mm256_sub_epi32(_mm256_slli_epi32(e, 2), _mm256_set1_epi32(128)));
+    s16 = fast::iq4k_scales16(w);
+    ex = extra16(w + 2, 2);
+    const __m512i t0 = table512(qb::kIQ5NLValues), t1 = table512(qb::kIQ5NLValues + 16);
+    const __m512i qh = bcast256(w + 144), sh = half_shifts(0, 4);
+    for (int k = 0; k < 4; ++k) {
+      const __m512i n = _mm512_and_si512(_mm512_srlv_epi16(bcast256(w + 16 + 32 * k), sh), m4);
+      const __mmask64 hi = _mm512_test_epi8_mask(qh, half_bits(2 * k, 2 * k + 1));  // index bit 4
+      C.u[k] = _mm512_mask_shuffle_epi8(_mm512_shuffle_epi8(t0, n), hi, t1, n);
+    }
+  } else {  // IQ2_K / IQ3_K: 2-bit fields, IQ3_K's third bit in qh
+    constexpr bool IQ3 = T == GgmlType::IQ3_K;
+    const uint8_t* w = row + size_t(c) * (IQ3 ? qb::kIQ3_KBytes : qb::kIQ2_KBytes);
+    C.d = f16_at(w);
+    s16 = fast::iq23k_scales16<IQ3>(w);
+    ex = extra16(w + 2, IQ3 ? 4 : 5);
+    const uint8_t* qs = w + (IQ3 ? 14 : 12);
+    const __m512i tbl = IQ3 ? table512(qb::kIQ3NLValues) : _mm512_broadcast_i32x4(_mm_xor_si128(
+        _mm_cvtsi32_si128(int(qb::load_u32(reinterpret_cast<const uint8_t*>(qb::kIQ2NLValues)))), _mm_set1_epi8(char(0x80))));
+    const __m512i qh = IQ3 ? bcast256(w + 78) : _mm512_setzero_si512();
+    for (int k = 0; k < 4; ++k) {
+      const int b0 = 2 * k, b1 = 2 * k + 1;
+      __m512i n = _mm512_and_si512(_mm512_srlv_epi16(bcast256(qs + 32 * (k / 2)), half_shifts(2 * (b0 % 4), 2 * (b1 % 4))), m3);
+      if constexpr (IQ3)
+        n = _mm512_mask_add_epi8(n, _mm512_test_epi8_mask(qh, half_bits(b0, b1)), n, _mm512_set1_epi8(4));
+      C.u[k] = _mm512_shuffle_epi8(tbl, n);
+    }
   }
-  C.f = fast::pairs16(f32);  // |f| <= 127 * 128: fits int16
-  const __m128i t = _mm_xor_si128(fast::load128(qb::kIQ4Values), _mm_set1_epi8(char(0x80)));
-  const __m512i tbl = _mm512_broadcast_i32x4(t), m4 = _mm512_set1_epi8(15);
-  const __m512i shifts = _mm512_setr_epi64(0, 0, 0, 0, 0x0004000400040004, 0x0004000400040004,
-                                           0x0004000400040004, 0x0004000400040004);
-  const __m512i s = _mm512_castsi256_si512(s32);
+  C.f = _mm256_mullo_epi16(s16, _mm256_sub_epi16(ex, _mm256_set1_epi16(128)));  // |f| <= 127 * 128
+  const __m512i s32 = _mm512_cvtepi16_epi32(s16);
   for (int k = 0; k < 4; ++k) {
-    const __m512i v = _mm512_broadcast_i64x4(load256(w + 8 + 32 * k));
-    C.u[k] = _mm512_shuffle_epi8(tbl, _mm512_and_si512(_mm512_srlv_epi16(v, shifts), m4));
-    const __m512i lane_block = _mm512_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1,
-                                                 2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1);
-    C.s[k] = _mm512_permutexvar_epi32(lane_block, s);
+    const int g = 4 * k;
+    const __m512i lane_group = kPermuted<T> ? _mm512_setr_epi32(g, g, g, g, g + 2, g + 2, g + 2, g + 2, g + 1, g + 1, g + 1,
+                                                                g + 1, g + 3, g + 3, g + 3, g + 3)
+                                            : _mm512_setr_epi32(g, g, g, g, g + 1, g + 1, g + 1, g + 1, g + 2, g + 2, g + 2,
+                                                                g + 2, g + 3, g + 3, g + 3, g + 3);
+    C.s[k] = _mm512_permutexvar_epi32(lane_group, s32);
   }
 }
 
-// The chunk's exact integer sum with one activation row (ap: its permuted
-// chunk; sum16: its 16-group sums), spread over the 8 lanes.
-__attribute__((always_inline)) inline __m256i isum(const Chunk& C, const int8_t* ap, const int16_t* sum16) {
-  __m512i t = _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), C.u[0], _mm512_load_si512(ap)), C.s[0]);
+// The chunk's exact integer sum with one activation row (a: its chunk,
+// permuted for kPermuted types; sum16: its 16-group sums), spread over 8 lanes.
+__attribute__((always_inline)) inline __m256i isum(const Chunk& C, const int8_t* a, const int16_t* sum16) {
+  __m512i t = _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), C.u[0], _mm512_loadu_si512(a)), C.s[0]);
   for (int k = 1; k < 4; ++k)
     t = _mm512_add_epi32(
-        t, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), C.u[k], _mm512_load_si512(ap + 64 * k)),
+        t, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), C.u[k], _mm512_loadu_si512(a + 64 * k)),
                               C.s[k]));
   const __m256i r = _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
   return _mm256_add_epi32(r, _mm256_madd_epi16(C.f, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sum16))));
 }
 
-}  // namespace nib512
+}  // namespace dec512
 #endif
 
 // R weight rows (side by side, for instruction-level parallelism) against MT
 // activation rows.
-// (pa: the activation rows permuted for nib512, MT x K, where it is used.)
+// (pa: the activation rows permuted for dec512, MT x K, where it is used.)
 template <GgmlType T, int MT, int R>
 inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U, size_t rb, const float* dac,
                       int64_t dac_stride, const int8_t* pa) {
@@ -1013,13 +1084,14 @@ inline void row_group(const Task& t, int64_t n, int64_t m0, const unpack::Row* U
           }
           for (int r = 0; r < R; ++r) {
 #if DLLM_PANELS_VNNI
-            if constexpr (nib512::kUse<T>) {
-              nib512::Chunk C;
-              nib512::decode<T>(rows[r], c0 + l, C);
+            if constexpr (dec512::kUse<T>) {
+              dec512::Chunk C;
+              dec512::decode<T>(rows[r], c0 + l, C);
               dws[r] = _mm256_blend_ps(dws[r], _mm256_set1_ps(C.d), 1 << l);
-              for (int j = 0; j < MT; ++j)
-                isums[r][j][L] = nib512::isum(C, pa + j * t.W->cols + 256 * (c0 + l),
-                                              t.A->sum16_row(m0 + j) + 16 * (c0 + l));
+              for (int j = 0; j < MT; ++j) {
+                const int8_t* a = dec512::kPermuted<T> ? pa + j * K : t.A->qs_row(m0 + j);
+                isums[r][j][L] = dec512::isum(C, a + 256 * (c0 + l), t.A->sum16_row(m0 + j) + 16 * (c0 + l));
+              }
               continue;
             }
 #endif
@@ -1092,11 +1164,11 @@ void rows_mt(const Task& t, int64_t n0, int64_t n1, int64_t m0, uint8_t* tmp) {
   if constexpr (Spec<T>::kSb)
     for (int j = 0; j < MT; ++j)
       for (int64_t c = 0; c < dac_stride; ++c) dac[j * dac_stride + c] = c < nchunks ? t.A->d_row(m0 + j)[8 * c] : 0.0f;
-  // nib512: the activation rows permuted, after dac (64-byte aligned)
+  // dec512: the activation rows permuted, after dac (64-byte aligned)
   int8_t* pa = reinterpret_cast<int8_t*>(tmp + (2 * unpack::row_bytes_unpacked(K) + MT * dac_stride * 4 + 63) / 64 * 64);
 #if DLLM_PANELS_VNNI
-  if constexpr (nib512::kUse<T>)
-    for (int j = 0; j < MT; ++j) nib512::permute_act(t.A->qs_row(m0 + j), K, pa + j * K);
+  if constexpr (dec512::kPermuted<T>)
+    for (int j = 0; j < MT; ++j) dec512::permute_act(t.A->qs_row(m0 + j), K, pa + j * K);
 #endif
   int64_t n = n0;
   // Super-block types one row at a time: two rows' chunk integers spill
