@@ -907,7 +907,8 @@ namespace dec512 {
 
 template <GgmlType T>
 constexpr bool kUse = T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS || T == GgmlType::IQ4_K ||
-                      T == GgmlType::IQ5_K || T == GgmlType::IQ3_K || T == GgmlType::IQ2_K;
+                      T == GgmlType::IQ5_K || T == GgmlType::IQ5_KS || T == GgmlType::IQ3_K || T == GgmlType::IQ2_K ||
+                      T == GgmlType::IQ3_KS || T == GgmlType::IQ2_KS;
 template <GgmlType T>
 constexpr bool kPermuted = T == GgmlType::IQ4_XS || T == GgmlType::IQ4_KS || T == GgmlType::IQ4_K;
 
@@ -938,6 +939,11 @@ inline __m256i extra16(const uint8_t* p, int shift) {
   const __m256i set = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16(short(qb::load_u16(p))), bit), bit);
   return _mm256_and_si256(set, _mm256_set1_epi16(short(shift)));
 }
+// Bit 0 of each int32 lane of v (lane = 32-block) as int16 lanes of 0 / `shift`
+// for both 16-groups of the block.
+inline __m256i block_extra16(__m256i v, int shift) {
+  return _mm256_mullo_epi16(fast::pairs16(_mm256_and_si256(v, _mm256_set1_epi32(1))), _mm256_set1_epi16(short(shift)));
+}
 // Per-half shifts: `lo` in the first 256 bits, `hi` in the second (16-bit words).
 inline __m512i half_shifts(int lo, int hi) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(short(lo))), _mm256_set1_epi16(short(hi)), 1);
@@ -966,9 +972,7 @@ __attribute__((always_inline)) inline void decode(const uint8_t* row, int64_t c,
       w = row + qb::kIQ4_KSRowMeta + size_t(c) * qb::kIQ4_KSBytes;
       s16 = fast::pairs16(fast::iq4ks_scales8(w));
       // the codebook by the scale byte's low bit: + 4 for both groups of the block
-      const __m256i e = _mm256_and_si256(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w))),
-                                         _mm256_set1_epi32(1));
-      ex = _mm256_slli_epi16(fast::pairs16(e), 2);
+      ex = block_extra16(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w))), 4);
       w += 8;
     } else {  // IQ4_K
       w = row + size_t(c) * qb::kIQ4_KBytes;
@@ -979,28 +983,54 @@ __attribute__((always_inline)) inline void decode(const uint8_t* row, int64_t c,
     }
     const __m512i sh = half_shifts(0, 4);
     for (int k = 0; k < 4; ++k) C.u[k] = _mm512_shuffle_epi8(tbl, _mm512_and_si512(_mm512_srlv_epi16(bcast256(w + 32 * k), sh), m4));
-  } else if constexpr (T == GgmlType::IQ5_K) {
-    const uint8_t* w = row + size_t(c) * qb::kIQ5_KBytes;
-    C.d = f16_at(w);
-    s16 = fast::iq4k_scales16(w);
-    ex = extra16(w + 2, 2);
+  } else if constexpr (T == GgmlType::IQ5_K || T == GgmlType::IQ5_KS) {
+    const uint8_t* qs;
+    const uint8_t* qhp;
+    if constexpr (T == GgmlType::IQ5_K) {
+      const uint8_t* w = row + size_t(c) * qb::kIQ5_KBytes;
+      C.d = f16_at(w);
+      s16 = fast::iq4k_scales16(w);
+      ex = extra16(w + 2, 2);
+      qs = w + 16, qhp = w + 144;
+    } else {  // f32 row scale; the codebook (+ 2) by the low bit of each 32-block's scale byte
+      std::memcpy(&C.d, row, 4);
+      const uint8_t* w = row + qb::kF32RowMeta + size_t(c) * qb::kIQ5_KSBytes;
+      s16 = fast::pairs16(fast::iq4ks_scales8(w));
+      ex = block_extra16(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w))), 2);
+      qs = w + 8, qhp = w + 136;
+    }
     const __m512i t0 = table512(qb::kIQ5NLValues), t1 = table512(qb::kIQ5NLValues + 16);
-    const __m512i qh = bcast256(w + 144), sh = half_shifts(0, 4);
+    const __m512i qh = bcast256(qhp), sh = half_shifts(0, 4);
     for (int k = 0; k < 4; ++k) {
-      const __m512i n = _mm512_and_si512(_mm512_srlv_epi16(bcast256(w + 16 + 32 * k), sh), m4);
+      const __m512i n = _mm512_and_si512(_mm512_srlv_epi16(bcast256(qs + 32 * k), sh), m4);
       const __mmask64 hi = _mm512_test_epi8_mask(qh, half_bits(2 * k, 2 * k + 1));  // index bit 4
       C.u[k] = _mm512_mask_shuffle_epi8(_mm512_shuffle_epi8(t0, n), hi, t1, n);
     }
-  } else {  // IQ2_K / IQ3_K: 2-bit fields, IQ3_K's third bit in qh
-    constexpr bool IQ3 = T == GgmlType::IQ3_K;
-    const uint8_t* w = row + size_t(c) * (IQ3 ? qb::kIQ3_KBytes : qb::kIQ2_KBytes);
-    C.d = f16_at(w);
-    s16 = fast::iq23k_scales16<IQ3>(w);
-    ex = extra16(w + 2, IQ3 ? 4 : 5);
-    const uint8_t* qs = w + (IQ3 ? 14 : 12);
+  } else {  // IQ2_K / IQ3_K / IQ2_KS / IQ3_KS: 2-bit fields, IQ3's third bit in qh
+    constexpr bool IQ3 = T == GgmlType::IQ3_K || T == GgmlType::IQ3_KS;
+    const uint8_t* qs;
+    const uint8_t* qhp = nullptr;
+    if constexpr (T == GgmlType::IQ2_K || T == GgmlType::IQ3_K) {
+      const uint8_t* w = row + size_t(c) * (IQ3 ? qb::kIQ3_KBytes : qb::kIQ2_KBytes);
+      C.d = f16_at(w);
+      s16 = fast::iq23k_scales16<IQ3>(w);
+      ex = extra16(w + 2, IQ3 ? 4 : 5);
+      qs = w + (IQ3 ? 14 : 12);
+      if constexpr (IQ3) qhp = w + 78;
+    } else {  // fp16 row scale; a codebook per 32-block: bit ib (IQ3: 8 + ib) of extra
+      C.d = f16_at(row);
+      const uint8_t* w = row + qb::kF16RowMeta + size_t(c) * (IQ3 ? qb::kIQ3_KSBytes : qb::kIQ2_KSBytes);
+      s16 = fast::pairs16(fast::iq23ks_scales8<IQ3>(w));
+      ex = block_extra16(_mm256_srlv_epi32(_mm256_set1_epi32(int(qb::load_u16(w))),
+                                           IQ3 ? _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15)
+                                               : _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+                         IQ3 ? 4 : 5);
+      qs = w + 6;
+      if constexpr (IQ3) qhp = w + 70;
+    }
     const __m512i tbl = IQ3 ? table512(qb::kIQ3NLValues) : _mm512_broadcast_i32x4(_mm_xor_si128(
         _mm_cvtsi32_si128(int(qb::load_u32(reinterpret_cast<const uint8_t*>(qb::kIQ2NLValues)))), _mm_set1_epi8(char(0x80))));
-    const __m512i qh = IQ3 ? bcast256(w + 78) : _mm512_setzero_si512();
+    const __m512i qh = IQ3 ? bcast256(qhp) : _mm512_setzero_si512();
     for (int k = 0; k < 4; ++k) {
       const int b0 = 2 * k, b1 = 2 * k + 1;
       __m512i n = _mm512_and_si512(_mm512_srlv_epi16(bcast256(qs + 32 * (k / 2)), half_shifts(2 * (b0 % 4), 2 * (b1 % 4))), m3);
