@@ -159,20 +159,23 @@ void q8_0_panel_tile(const Task& t, const uint8_t* panel, int64_t n, int64_t m) 
     __m512i wk[8];
     for (int k = 0; k < 8; ++k) wk[k] = _mm512_load_si512(pb + 64 * k);
     const __m512 dw = _mm512_load_ps(reinterpret_cast<const float*>(pb + 512));
-    for (int j = 0; j < MT; ++j) {
-      const int8_t* ab = a[j] + 32 * b;
-      __m512i isum = _mm512_setzero_si512();
-      for (int k = 0; k < 8; ++k) {
+    // Group-major, row-minor: the MT dot chains are independent neighbours in
+    // the instruction stream, so the core overlaps their latencies.
+    __m512i isum[MT];
+    for (int j = 0; j < MT; ++j) isum[j] = _mm512_setzero_si512();
+    for (int k = 0; k < 8; ++k)
+      for (int j = 0; j < MT; ++j) {
         int32_t g;
-        std::memcpy(&g, ab + 4 * k, 4);
-        isum = _mm512_dpbusd_epi32(isum, wk[k], _mm512_set1_epi32(g));
+        std::memcpy(&g, a[j] + 32 * b + 4 * k, 4);
+        isum[j] = _mm512_dpbusd_epi32(isum[j], wk[k], _mm512_set1_epi32(g));
       }
+    for (int j = 0; j < MT; ++j) {
       // the flip's correction, -128 * (the block's activation quant sum), as
       // one vpdpwssd with the two 16-sums (no scalar work per row)
       int32_t pair;
       std::memcpy(&pair, s16[j] + 2 * b, 4);
-      isum = _mm512_dpwssd_epi32(isum, _mm512_set1_epi16(-128), _mm512_set1_epi32(pair));
-      acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_set1_ps(da[j][b])), acc[j]);
+      isum[j] = _mm512_dpwssd_epi32(isum[j], _mm512_set1_epi16(-128), _mm512_set1_epi32(pair));
+      acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(dw, _mm512_set1_ps(da[j][b])), acc[j]);
     }
   }
   for (int j = 0; j < MT; ++j) _mm512_storeu_ps(t.Y + (m + j) * t.ldy + n, acc[j]);
