@@ -290,6 +290,11 @@ void bf16_tile(const Task& t, int64_t n, const uint16_t* xb, int64_t m, int64_t 
     }
 }
 
+// The tile: 6 weight rows x 4 activation rows, 24 accumulators. The activation
+// rows come from L2 once per tile, so more weight rows per tile means fewer L2
+// bytes per vdpbf16ps (6 x 4 measured +12% over 4 x 4 from L2).
+constexpr int kBf16TileW = 6, kBf16TileA = 4;
+
 void rows_bf16_dot(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
   const int64_t K = t.W->cols;
   uint16_t* xb = reinterpret_cast<uint16_t*>(tmp);  // kBf16Rows x K: within thread_tmp_bytes(K)
@@ -297,6 +302,11 @@ void rows_bf16_dot(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1
     const int64_t me = std::min(m1, mb + kBf16Rows);
     for (int64_t m = mb; m < me; ++m) pack_bf16(t.A->x_row(m), K, xb + (m - mb) * K);
     int64_t n = n0;
+    for (; n + kBf16TileW <= n1; n += kBf16TileW) {
+      int64_t m = mb;
+      for (; m + kBf16TileA <= me; m += kBf16TileA) bf16_tile<kBf16TileW, kBf16TileA>(t, n, xb, m, mb);
+      for (; m < me; ++m) bf16_tile<kBf16TileW, 1>(t, n, xb, m, mb);
+    }
     for (; n + 4 <= n1; n += 4) {
       int64_t m = mb;
       for (; m + 4 <= me; m += 4) bf16_tile<4, 4>(t, n, xb, m, mb);
