@@ -292,7 +292,7 @@ void bf16_tile(const Task& t, int64_t n, const uint16_t* xb, int64_t m, int64_t 
 
 // The tile: 6 weight rows x 4 activation rows, 24 accumulators. The activation
 // rows come from L2 once per tile, so more weight rows per tile means fewer L2
-// bytes per vdpbf16ps (6 x 4 measured +12% over 4 x 4 from L2).
+// bytes per vdpbf16ps (6 x 4 measured +12% over 4 x 4: bench/matmul_bench --prefill).
 constexpr int kBf16TileW = 6, kBf16TileA = 4;
 
 void rows_bf16_dot(const Task& t, int64_t n0, int64_t n1, int64_t m0, int64_t m1, uint8_t* tmp) {
