@@ -24,6 +24,9 @@ struct FVec {
   static T zero() { return _mm256_setzero_ps(); }
   static T load(const float* p) { return _mm256_loadu_ps(p); }
   static float sum(T v);  // defined below, after the shared helpers
+  static void sum16(const T v[16], float out[16]) {
+    for (int i = 0; i < 16; ++i) out[i] = sum(v[i]);
+  }
   static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
   static T load_f16(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
   static T load_bf16(const uint8_t* p) {

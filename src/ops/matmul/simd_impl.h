@@ -781,6 +781,15 @@ struct FloatKernel {
         for (int j = 0; j < MT; ++j) acc[r][j] = FVec::fmadd(wv, xv[j], acc[r][j]);
       }
     }
+    if constexpr (NT * MT == 16) {
+      if (k == K) {  // no tail: the 16 sums at once, the same bits
+        float s[16];
+        FVec::sum16(&acc[0][0], s);
+        for (int r = 0; r < NT; ++r)
+          for (int j = 0; j < MT; ++j) t.Y[(m + j) * t.ldy + n + r] = s[r * MT + j];
+        return;
+      }
+    }
     for (int r = 0; r < NT; ++r)
       for (int j = 0; j < MT; ++j) {
         float s = FVec::sum(acc[r][j]);
