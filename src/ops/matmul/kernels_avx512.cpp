@@ -57,8 +57,8 @@ inline float FVec::sum(T v) { return hsum512(v); }
 // out[i] = hsum512(v[i]) for 16 vectors at once, bit for bit: each level adds
 // the same pairs as hsum512's tree (lanes i + 8, then i + 4, i + 2, i + 1;
 // float addition is commutative), with 16 vectors' lanes transposed in
-// between, so 15 adds do the work of 16 separate trees (small K: the tiles'
-// epilogue was a third of their time).
+// between, so 15 adds do the work of 16 separate trees (small K: at K = 256 a
+// 4 x 4 tile has 256 FMAs against 16 separate trees of 4 adds and 4 shuffles).
 inline void FVec::sum16(const T v[16], float out[16]) {
   __m512 b[8], c[4], d[2];
   for (int p = 0; p < 8; ++p)
