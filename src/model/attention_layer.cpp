@@ -21,11 +21,13 @@ void attention_layer(const Model& model, int il, const MicroBatch& ub, SequenceM
   const int64_t qd = int64_t(Hq) * D, kvd = int64_t(Hkv) * D;
   const float* h = ws.h.data();
   observe(ws, il, "attn_q", h, n, L.wq.cols);
-  matmul(L.wq, h, n, ws.qg.data(), pool, ws.mm);  // [n][2*Hq*D]
   observe(ws, il, "attn_k", h, n, L.wk.cols);
-  matmul(L.wk, h, n, ws.k.data(), pool, ws.mm);   // [n][Hkv*D]
   observe(ws, il, "attn_v", h, n, L.wv.cols);
-  matmul(L.wv, h, n, ws.v.data(), pool, ws.mm);   // [n][Hkv*D]
+  // One activation preparation and one pass over the threads for the three.
+  const MatmulOut qkv[3] = {{&L.wq, ws.qg.data(), L.wq.rows},  // [n][2*Hq*D]
+                            {&L.wk, ws.k.data(), L.wk.rows},   // [n][Hkv*D]
+                            {&L.wv, ws.v.data(), L.wv.rows}};  // [n][Hkv*D]
+  matmul_shared(qkv, 3, h, n, L.wq.cols, pool, ws.mm);
 
   RopeParams rp;
   rp.n_rot = hp.n_rot;

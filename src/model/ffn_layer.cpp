@@ -16,9 +16,9 @@ void dense_swiglu(const WeightView& wg, const WeightView& wu, const WeightView& 
                   ForwardWorkspace& ws, ThreadPool& pool, int il, bool shexp) {
   const int64_t F = wg.rows;
   observe(ws, il, shexp ? "ffn_gate_shexp" : "ffn_gate", x, n, wg.cols);
-  matmul(wg, x, n, ws.ff_gate.data(), pool, ws.mm);
   observe(ws, il, shexp ? "ffn_up_shexp" : "ffn_up", x, n, wu.cols);
-  matmul(wu, x, n, ws.ff_up.data(), pool, ws.mm);
+  const MatmulOut gate_up[2] = {{&wg, ws.ff_gate.data(), wg.rows}, {&wu, ws.ff_up.data(), wu.rows}};
+  matmul_shared(gate_up, 2, x, n, wg.cols, pool, ws.mm);
   // Row by row over the threads (elementwise: the split changes no bits).
   pool.parallel_for(n, [&](int64_t t0, int64_t t1) {
     silu_mul(ws.ff_gate.data() + t0 * F, ws.ff_up.data() + t0 * F, (t1 - t0) * F);
@@ -97,9 +97,10 @@ void moe_layer(const Model& model, int il, int n, ForwardWorkspace& ws, ThreadPo
       }
     } else {
       observe(ws, il, "ffn_gate_exps", ws.xe.data(), cnt, E, e);
-      matmul(L.gate_exps.expert(e), ws.xe.data(), cnt, ws.ff_gate.data(), pool, ws.mm);
       observe(ws, il, "ffn_up_exps", ws.xe.data(), cnt, E, e);
-      matmul(L.up_exps.expert(e), ws.xe.data(), cnt, ws.ff_up.data(), pool, ws.mm);
+      const WeightView ge = L.gate_exps.expert(e), ue = L.up_exps.expert(e);
+      const MatmulOut gate_up[2] = {{&ge, ws.ff_gate.data(), ge.rows}, {&ue, ws.ff_up.data(), ue.rows}};
+      matmul_shared(gate_up, 2, ws.xe.data(), cnt, E, pool, ws.mm);
       silu_mul(ws.ff_gate.data(), ws.ff_up.data(), int64_t(cnt) * Fe);
     }
     observe(ws, il, "ffn_down_exps", ws.ff_gate.data(), cnt, Fe, e);

@@ -71,22 +71,33 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
   // Step 1: projections -> qkv [n][CD], z [n][VD], beta/alpha [n][Hv]
   float* qkv = ws.qkv.data();
   float* z = ws.z.data();
-  if (L.fused_qkvz) {
-    observe(ws, il, "ssm_in", h, n, L.ssm_in.cols);
-    matmul(L.ssm_in, h, n, ws.proj.data(), pool, ws.mm);
-    const int64_t w = 2 * KD + 2 * VD;
-    for (int t = 0; t < n; ++t) split_fused_qkvz(hp, ws.proj.data() + t * w, qkv + t * CD, z + t * VD);
-  } else {
-    observe(ws, il, "attn_qkv", h, n, L.wqkv.cols);
-    matmul(L.wqkv, h, n, qkv, pool, ws.mm);
-    observe(ws, il, "attn_gate", h, n, L.wgate.cols);
-    matmul(L.wgate, h, n, z, pool, ws.mm);
-  }
   float* beta = ws.beta.data();   // raw beta (sigmoid applied inside the delta rule)
   float* gate = ws.gate.data();   // alpha, turned into the log-decay below
+  // All four from h: one activation preparation and one pass over the threads.
+  MatmulOut outs[4];
+  int n_outs = 0;
+  auto project = [&](const char* name, const WeightView& W, float* y) {
+    observe(ws, il, name, h, n, W.cols);
+    outs[n_outs++] = MatmulOut{&W, y, W.rows};
+  };
+  if (L.fused_qkvz) {
+    project("ssm_in", L.ssm_in, ws.proj.data());
+  } else {
+    project("attn_qkv", L.wqkv, qkv);
+    project("attn_gate", L.wgate, z);
+  }
   if (L.fused_ba) {
-    observe(ws, il, "ssm_ba", h, n, L.ssm_ba.cols);
-    matmul(L.ssm_ba, h, n, ws.ba.data(), pool, ws.mm);
+    project("ssm_ba", L.ssm_ba, ws.ba.data());
+  } else {
+    project("ssm_beta", L.ssm_beta, beta);
+    project("ssm_alpha", L.ssm_alpha, gate);
+  }
+  matmul_shared(outs, n_outs, h, n, outs[0].W->cols, pool, ws.mm);
+  if (L.fused_qkvz) {
+    const int64_t w = 2 * KD + 2 * VD;
+    for (int t = 0; t < n; ++t) split_fused_qkvz(hp, ws.proj.data() + t * w, qkv + t * CD, z + t * VD);
+  }
+  if (L.fused_ba) {
     for (int t = 0; t < n; ++t) {
       const float* ba = ws.ba.data() + t * 2 * Hv;
       for (int g = 0; g < Hk; ++g)
@@ -95,11 +106,6 @@ void gdn_layer(const Model& model, int il, const MicroBatch& ub, SequenceMemory&
           gate[t * Hv + g * r + j] = ba[g * 2 * r + r + j];
         }
     }
-  } else {
-    observe(ws, il, "ssm_beta", h, n, L.ssm_beta.cols);
-    matmul(L.ssm_beta, h, n, beta, pool, ws.mm);
-    observe(ws, il, "ssm_alpha", h, n, L.ssm_alpha.cols);
-    matmul(L.ssm_alpha, h, n, gate, pool, ws.mm);
   }
   // Step 2: log-decay gamma = softplus(alpha + dt_bias) * ssm_a (<= 0)
   for (int t = 0; t < n; ++t)

@@ -700,6 +700,46 @@ TEST(Matmul, SimdUnpackersEqualPortableBytes) {
   if (compared == 0) GTEST_SKIP() << "no SIMD kernel set on this CPU";
 }
 
+// A group sharing its activations gives each product's bits as a matmul()
+// of its own: weights of different activation kinds (Q8_32, Q8_K, F32, BF16),
+// split over N or over M, decode and prefill row counts, strided outputs.
+TEST(Matmul, SharedGroupEqualsSeparateCalls) {
+  std::mt19937 rng(97);
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  const int64_t K = 512, ldx = 520;
+  const GgmlType types[4] = {GgmlType::Q4_K, GgmlType::Q3_K, GgmlType::F16, GgmlType::BF16};
+  const int64_t rows[4] = {96, 40, 16, 8};  // the last two: few rows, split over M
+  std::vector<Weights> w;
+  for (int i = 0; i < 4; ++i) w.push_back(random_weights(types[i], K, rows[i], rng));
+  for (int64_t M : {1, 3, 9, 40}) {
+    const std::vector<float> x = random_x(M, ldx, rng);
+    for (int n_outs = 1; n_outs <= 4; ++n_outs) {
+      std::vector<std::vector<float>> shared(4), alone(4);
+      MatmulOut outs[4];
+      for (int i = 0; i < n_outs; ++i) {
+        const int64_t ldy = rows[i] + 3;
+        shared[i].assign(size_t(M * ldy), -7.0f);
+        alone[i].assign(size_t(M * ldy), -7.0f);
+        outs[i] = MatmulOut{&w[size_t(i)].view, shared[i].data(), ldy};
+        matmul(w[size_t(i)].view, x.data(), M, ldx, alone[i].data(), ldy, pool, scratch);
+      }
+      matmul_shared(outs, n_outs, x.data(), M, ldx, pool, scratch);
+      for (int i = 0; i < n_outs; ++i)
+        ASSERT_EQ(std::memcmp(shared[i].data(), alone[i].data(), shared[i].size() * 4), 0)
+            << "product " << i << " of " << n_outs << ", M=" << M;
+    }
+  }
+  // A group's weights must agree on K; 1..kMatmulSharedMax products.
+  const Weights other = random_weights(GgmlType::Q8_0, 256, 16, rng);
+  std::vector<float> x(size_t(2 * ldx)), y(size_t(2 * 96));
+  const MatmulOut mixed[2] = {{&w[0].view, y.data(), 96}, {&other.view, y.data(), 16}};
+  EXPECT_THROW(matmul_shared(mixed, 2, x.data(), 2, ldx, pool, scratch), Error);
+  EXPECT_THROW(matmul_shared(mixed, 0, x.data(), 2, ldx, pool, scratch), Error);
+  const MatmulOut five[5] = {mixed[0], mixed[0], mixed[0], mixed[0], mixed[0]};
+  EXPECT_THROW(matmul_shared(five, 5, x.data(), 2, ldx, pool, scratch), Error);
+}
+
 TEST(Matmul, StridesAndScratchReuse) {
   std::mt19937 rng(3);
   ThreadPool pool(2);

@@ -42,19 +42,26 @@ void check_weight(const WeightView& W) {
     fail("matmul: row stride ", W.row_stride, " is shorter than a row of type ", type_label(tt.id));
 }
 
-// Everything a worker needs; captured by one pointer so that the pool's
-// std::function holds it without allocating.
+// One product of a group: its kernel, task and how its work is split.
 struct Job {
   mm::RowsFn fn;
   mm::Task task;
+  int64_t N;
+  bool split_m;  // few weight rows: split the activation rows instead
+};
+
+// Everything the workers need for a group sharing its activations; captured
+// by one pointer so that the pool's std::function holds it without allocating.
+struct Group {
+  Job jobs[kMatmulSharedMax];
+  int n_jobs = 0;
+  ActRows acts[kMatmulSharedMax];  // one per distinct activation kind
+  uint8_t* act_buf[kMatmulSharedMax];
+  int n_acts = 0;
   const float* X;
-  int64_t ldx;
-  ActKind kind;
-  uint8_t* act_buf;
-  uint8_t* tmp;        // thread i: tmp + i * tmp_stride
+  int64_t ldx, M, K;
+  uint8_t* tmp;  // thread i: tmp + i * tmp_stride
   size_t tmp_stride;
-  int64_t N, M;
-  bool split_m;        // few weight rows: split the activation rows instead
 };
 
 // Contiguous share [b, e) of `n` items for thread ith of nth, in units of `grain`.
@@ -64,66 +71,95 @@ void share(int64_t n, int64_t grain, int ith, int nth, int64_t* b, int64_t* e) {
   *e = std::min(n, units * (ith + 1) / nth * grain);
 }
 
-void run_share(const Job& j, int ith, int nth) {
+void run_share(const Job& j, int64_t M, uint8_t* tmp, int ith, int nth) {
   int64_t b, e;
   if (j.split_m) {
-    share(j.M, 1, ith, nth, &b, &e);
-    if (b < e) j.fn(j.task, 0, j.N, b, e, j.tmp + size_t(ith) * j.tmp_stride);
+    share(M, 1, ith, nth, &b, &e);
+    if (b < e) j.fn(j.task, 0, j.N, b, e, tmp);
   } else {
     share(j.N, 16, ith, nth, &b, &e);
-    if (b < e) j.fn(j.task, b, e, 0, j.M, j.tmp + size_t(ith) * j.tmp_stride);
+    if (b < e) j.fn(j.task, b, e, 0, M, tmp);
   }
 }
 
-void matmul_impl(MatmulIsa isa, const WeightView& W, const float* X, int64_t M, int64_t ldx,
-                 float* Y, int64_t ldy, ThreadPool& pool, MatmulScratch& scratch) {
-  check_weight(W);
-  if (M <= 0 || W.rows == 0) return;
-  if (ldx < W.cols || ldy < W.rows) fail("matmul: leading dimensions ", ldx, "/", ldy, " too small");
-  const int64_t K = W.cols, N = W.rows;
-  const ActKind kind = act_kind(W.type);
-  const int nth_pool = pool.size();
+void matmul_impl(MatmulIsa isa, const MatmulOut* outs, int n_outs, const float* X, int64_t M, int64_t ldx,
+                 ThreadPool& pool, MatmulScratch& scratch) {
+  if (n_outs < 1 || n_outs > kMatmulSharedMax)
+    fail("matmul: ", n_outs, " products in one group (1..", kMatmulSharedMax, ")");
+  const int64_t K = outs[0].W->cols;
+  double work = 0.0;
+  for (int i = 0; i < n_outs; ++i) {
+    const WeightView& W = *outs[i].W;
+    check_weight(W);
+    if (W.cols != K) fail("matmul: a group's weights have ", K, " and ", W.cols, " columns");
+    if (M > 0 && W.rows > 0 && (ldx < K || outs[i].ldy < W.rows))
+      fail("matmul: leading dimensions ", ldx, "/", outs[i].ldy, " too small");
+    work += double(W.rows) * double(K) * double(M);
+  }
+  if (M <= 0 || work == 0.0) return;
   // Small products are not worth waking the workers.
-  const double work = double(N) * double(K) * double(M);
-  const int nth = work < 65536.0 ? 1 : nth_pool;
+  const int nth = work < 65536.0 ? 1 : pool.size();
 
-  const size_t act_bytes = round64(act_scratch_bytes(kind, M, K));
-  const size_t tmp_stride = round64(mm::thread_tmp_bytes(K));
-  const size_t need = act_bytes + tmp_stride * size_t(nth) + 64;
+  Group g;
+  g.X = X;
+  g.ldx = ldx;
+  g.M = M;
+  g.K = K;
+  ActKind kinds[kMatmulSharedMax];
+  int act_of[kMatmulSharedMax];
+  for (int i = 0; i < n_outs; ++i) {
+    const ActKind kind = act_kind(outs[i].W->type);
+    int a = 0;
+    while (a < g.n_acts && kinds[a] != kind) ++a;
+    if (a == g.n_acts) kinds[g.n_acts++] = kind;
+    act_of[i] = a;
+  }
+  size_t act_bytes[kMatmulSharedMax];
+  size_t need = 64;
+  for (int a = 0; a < g.n_acts; ++a) need += act_bytes[a] = round64(act_scratch_bytes(kinds[a], M, K));
+  g.tmp_stride = round64(mm::thread_tmp_bytes(K));
+  need += g.tmp_stride * size_t(nth);
   if (scratch.buf.size() < need) scratch.buf.resize(need);
-  uint8_t* base = align64(scratch.buf.data());
+  uint8_t* p = align64(scratch.buf.data());
+  for (int a = 0; a < g.n_acts; ++a) {
+    g.act_buf[a] = p;
+    p += act_bytes[a];
+    // the view first (no rows); the rows below, split over the threads when there are many
+    g.acts[a] = prepare_activations(kinds[a], X, M, K, ldx, g.act_buf[a], 0, 0);
+  }
+  g.tmp = p;
+  for (int i = 0; i < n_outs; ++i) {
+    const WeightView& W = *outs[i].W;
+    Job& j = g.jobs[g.n_jobs++];
+    j.fn = pick(isa, W.type);
+    j.task = mm::Task{&W, &g.acts[act_of[i]], outs[i].Y, outs[i].ldy};
+    j.N = W.rows;
+    j.split_m = W.rows < 32 * int64_t(nth) && M >= 4 * int64_t(nth);
+  }
 
-  Job j;
-  j.fn = pick(isa, W.type);
-  j.X = X;
-  j.ldx = ldx;
-  j.kind = kind;
-  j.act_buf = base;
-  j.tmp = base + act_bytes;
-  j.tmp_stride = tmp_stride;
-  j.N = N;
-  j.M = M;
-  j.split_m = N < 32 * int64_t(nth) && M >= 4 * int64_t(nth);
-
-  // Activations: the view first (no rows), then the rows, split over the
-  // threads when there are many.
-  const ActRows A = prepare_activations(kind, X, M, K, ldx, base, 0, 0);
-  j.task = mm::Task{&W, &A, Y, ldy};
-  if (kind != ActKind::F32) {
+  auto prepare = [](const Group& g, int64_t b, int64_t e) {
+    for (int a = 0; a < g.n_acts; ++a)
+      if (g.acts[a].kind != ActKind::F32) prepare_activations(g.acts[a].kind, g.X, g.M, g.K, g.ldx, g.act_buf[a], b, e);
+  };
+  bool any_prepared = false;
+  for (int a = 0; a < g.n_acts; ++a) any_prepared |= kinds[a] != ActKind::F32;
+  if (any_prepared) {
     if (nth == 1 || M < 4) {
-      prepare_activations(kind, X, M, K, ldx, base, 0, M);
+      prepare(g, 0, M);
     } else {
-      pool.run([&j](int ith, int n) {
+      pool.run([&g, &prepare](int ith, int n) {
         int64_t b, e;
-        share(j.M, 1, ith, n, &b, &e);
-        if (b < e) prepare_activations(j.kind, j.X, j.M, j.task.A->K, j.ldx, j.act_buf, b, e);
+        share(g.M, 1, ith, n, &b, &e);
+        if (b < e) prepare(g, b, e);
       });
     }
   }
   if (nth == 1) {
-    j.fn(j.task, 0, N, 0, M, j.tmp);
+    for (int i = 0; i < g.n_jobs; ++i) run_share(g.jobs[i], M, g.tmp, 0, 1);
   } else {
-    pool.run([&j](int ith, int n) { run_share(j, ith, n); });
+    pool.run([&g](int ith, int n) {
+      for (int i = 0; i < g.n_jobs; ++i) run_share(g.jobs[i], g.M, g.tmp + size_t(ith) * g.tmp_stride, ith, n);
+    });
   }
 }
 
@@ -154,13 +190,20 @@ const char* matmul_isa_name(MatmulIsa isa) {
 
 void matmul(const WeightView& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
             ThreadPool& pool, MatmulScratch& scratch) {
-  matmul_impl(best_isa(), W, X, M, ldx, Y, ldy, pool, scratch);
+  const MatmulOut out{&W, Y, ldy};
+  matmul_impl(best_isa(), &out, 1, X, M, ldx, pool, scratch);
+}
+
+void matmul_shared(const MatmulOut* outs, int n_outs, const float* X, int64_t M, int64_t ldx,
+                   ThreadPool& pool, MatmulScratch& scratch) {
+  matmul_impl(best_isa(), outs, n_outs, X, M, ldx, pool, scratch);
 }
 
 void matmul_isa(MatmulIsa isa, const WeightView& W, const float* X, int64_t M, int64_t ldx,
                 float* Y, int64_t ldy, ThreadPool& pool, MatmulScratch& scratch) {
   if (!matmul_isa_available(isa)) fail("matmul: this CPU has no ", matmul_isa_name(isa));
-  matmul_impl(isa == MatmulIsa::Auto ? best_isa() : isa, W, X, M, ldx, Y, ldy, pool, scratch);
+  const MatmulOut out{&W, Y, ldy};
+  matmul_impl(isa == MatmulIsa::Auto ? best_isa() : isa, &out, 1, X, M, ldx, pool, scratch);
 }
 
 void matmul_reference(const WeightView& W, const float* X, int64_t M, int64_t ldx, float* Y,

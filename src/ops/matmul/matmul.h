@@ -51,6 +51,21 @@ bool matmul_supported(GgmlType type);
 void matmul(const WeightView& W, const float* X, int64_t M, int64_t ldx, float* Y, int64_t ldy,
             ThreadPool& pool, MatmulScratch& scratch);
 
+// One product of a group that shares its activations (matmul_shared).
+struct MatmulOut {
+  const WeightView* W;
+  float* Y;      // Y[m * ldy + n]
+  int64_t ldy;   // >= W->rows
+};
+
+// Every product of `outs` (all with X's K columns) at once: each activation
+// kind the weights want is prepared once for the group, and the products run
+// in one pass over the threads (one wake-up, no barrier between them). The
+// same bits as separate matmul() calls. At most kMatmulSharedMax products.
+constexpr int kMatmulSharedMax = 4;
+void matmul_shared(const MatmulOut* outs, int n_outs, const float* X, int64_t M, int64_t ldx,
+                   ThreadPool& pool, MatmulScratch& scratch);
+
 // Convenience for contiguous X [M][W.cols] and Y [M][W.rows].
 inline void matmul(const WeightView& W, const float* X, int64_t M, float* Y, ThreadPool& pool,
                    MatmulScratch& scratch) {
