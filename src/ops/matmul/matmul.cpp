@@ -2,6 +2,7 @@
 #include "ops/matmul/matmul.h"
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "ops/matmul/kernels.h"
@@ -42,12 +43,18 @@ void check_weight(const WeightView& W) {
     fail("matmul: row stride ", W.row_stride, " is shorter than a row of type ", type_label(tt.id));
 }
 
-// One product of a group: its kernel, task and how its work is split.
+// Activation rows up to which the kernels read the weights in place (decode,
+// speculative verify); panels_avx2.h's kInplaceMax.
+constexpr int64_t kDecodeRows = 8;
+
+// One product of a group: its kernel, task and how its work is cut.
 struct Job {
   mm::RowsFn fn;
   mm::Task task;
   int64_t N;
-  bool split_m;  // few weight rows: split the activation rows instead
+  bool split_m;       // few weight rows: cut the activation rows instead
+  int64_t chunk;      // weight rows (split_m: activation rows) per piece
+  int64_t first, n_pieces;  // the group's pieces [first, first + n_pieces)
 };
 
 // Everything the workers need for a group sharing its activations; captured
@@ -62,23 +69,48 @@ struct Group {
   int64_t ldx, M, K;
   uint8_t* tmp;  // thread i: tmp + i * tmp_stride
   size_t tmp_stride;
+  int64_t n_pieces = 0;
+  std::atomic<int64_t> next{0};  // the next piece to take
 };
 
-// Contiguous share [b, e) of `n` items for thread ith of nth, in units of `grain`.
-void share(int64_t n, int64_t grain, int ith, int nth, int64_t* b, int64_t* e) {
-  const int64_t units = (n + grain - 1) / grain;
-  *b = std::min(n, units * ith / nth * grain);
-  *e = std::min(n, units * (ith + 1) / nth * grain);
+// Contiguous share [b, e) of `n` items for thread ith of nth.
+void share(int64_t n, int ith, int nth, int64_t* b, int64_t* e) {
+  *b = n * ith / nth;
+  *e = n * (ith + 1) / nth;
 }
 
-void run_share(const Job& j, int64_t M, uint8_t* tmp, int ith, int nth) {
-  int64_t b, e;
+// Cuts job j into pieces of whole 16-row panels, for prefill about 8 per
+// thread: the threads take pieces until none is left, so that a thread slowed
+// down (a busy core, an interrupt) does less of the work instead of holding
+// up the other at the end (pp512 2 threads: the idle share of the profile
+// halved). Decode reads the weights in place and is bound by memory: one
+// contiguous piece per thread there (small pieces cost tg64 ~7%, the
+// prefetchers' streams cut short). Each output depends on its rows only: any
+// cut gives the same bits.
+void cut(Job& j, int64_t M, int nth) {
+  const int64_t want = (M > kDecodeRows ? 8 : 1) * int64_t(nth);
   if (j.split_m) {
-    share(M, 1, ith, nth, &b, &e);
-    if (b < e) j.fn(j.task, 0, j.N, b, e, tmp);
+    j.chunk = std::max<int64_t>(8, (M + want - 1) / want);
+    j.n_pieces = (M + j.chunk - 1) / j.chunk;
   } else {
-    share(j.N, 16, ith, nth, &b, &e);
-    if (b < e) j.fn(j.task, b, e, 0, M, tmp);
+    j.chunk = std::max<int64_t>(16, (j.N + want - 1) / want + 15) / 16 * 16;
+    j.n_pieces = (j.N + j.chunk - 1) / j.chunk;
+  }
+}
+
+void run_piece(const Job& j, int64_t piece, int64_t M, uint8_t* tmp) {
+  const int64_t b = piece * j.chunk;
+  if (j.split_m)
+    j.fn(j.task, 0, j.N, b, std::min(M, b + j.chunk), tmp);
+  else
+    j.fn(j.task, b, std::min(j.N, b + j.chunk), 0, M, tmp);
+}
+
+void take_pieces(Group& g, uint8_t* tmp) {
+  int i = 0;
+  for (int64_t p; (p = g.next.fetch_add(1, std::memory_order_relaxed)) < g.n_pieces;) {
+    while (p >= g.jobs[i].first + g.jobs[i].n_pieces) ++i;  // pieces are taken in increasing order
+    run_piece(g.jobs[i], p - g.jobs[i].first, g.M, tmp);
   }
 }
 
@@ -105,7 +137,7 @@ void matmul_impl(MatmulIsa isa, const MatmulOut* outs, int n_outs, const float* 
   g.ldx = ldx;
   g.M = M;
   g.K = K;
-  ActKind kinds[kMatmulSharedMax];
+  ActKind kinds[kMatmulSharedMax] = {};
   int act_of[kMatmulSharedMax];
   for (int i = 0; i < n_outs; ++i) {
     const ActKind kind = act_kind(outs[i].W->type);
@@ -135,6 +167,9 @@ void matmul_impl(MatmulIsa isa, const MatmulOut* outs, int n_outs, const float* 
     j.task = mm::Task{&W, &g.acts[act_of[i]], outs[i].Y, outs[i].ldy};
     j.N = W.rows;
     j.split_m = W.rows < 32 * int64_t(nth) && M >= 4 * int64_t(nth);
+    cut(j, M, nth);
+    j.first = g.n_pieces;
+    g.n_pieces += j.n_pieces;
   }
 
   auto prepare = [](const Group& g, int64_t b, int64_t e) {
@@ -149,18 +184,15 @@ void matmul_impl(MatmulIsa isa, const MatmulOut* outs, int n_outs, const float* 
     } else {
       pool.run([&g, &prepare](int ith, int n) {
         int64_t b, e;
-        share(g.M, 1, ith, n, &b, &e);
+        share(g.M, ith, n, &b, &e);
         if (b < e) prepare(g, b, e);
       });
     }
   }
-  if (nth == 1) {
-    for (int i = 0; i < g.n_jobs; ++i) run_share(g.jobs[i], M, g.tmp, 0, 1);
-  } else {
-    pool.run([&g](int ith, int n) {
-      for (int i = 0; i < g.n_jobs; ++i) run_share(g.jobs[i], g.M, g.tmp + size_t(ith) * g.tmp_stride, ith, n);
-    });
-  }
+  if (nth == 1)
+    take_pieces(g, g.tmp);
+  else
+    pool.run([&g](int ith, int) { take_pieces(g, g.tmp + size_t(ith) * g.tmp_stride); });
 }
 
 }  // namespace
