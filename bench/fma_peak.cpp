@@ -81,7 +81,8 @@ int main() {
   for (int round = 0; round < 3; ++round) {
     double bf16, fp32;
     peaks(&bf16, &fp32);
-    std::printf("peak bf16 dot %.1f, fp32 fma %.1f | bf16 6x4 tile: aligned %.1f, +32 bytes %.1f  (G multiply-adds/s)\n",
+    std::printf("peak bf16 dot %.1f, fp32 fma %.1f | bf16 6x4 tile: aligned %.1f, +32 bytes %.1f"
+                "  (G multiply-adds/s)\n",
                 bf16, fp32, bf16_tile(wbuf, xbuf, K, 400000), bf16_tile(wbuf + 16, xbuf, K, 400000));
   }
   std::free(wbuf);

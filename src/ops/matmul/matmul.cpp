@@ -109,7 +109,7 @@ void run_piece(const Job& j, int64_t piece, int64_t M, uint8_t* tmp) {
 // Prefill: the next piece until none is left. Decode: piece ith of each
 // product (a thread that comes first must not take the other's piece too: a
 // worker waking a few microseconds late would then idle while this thread
-// did twice the work; tg64 Q5_K_M -2%).
+// did twice the work).
 void take_pieces(Group& g, uint8_t* tmp, int ith, int nth) {
   if (g.M <= kDecodeRows) {
     for (int i = 0; i < g.n_jobs; ++i)
@@ -183,7 +183,8 @@ void matmul_impl(MatmulIsa isa, const MatmulOut* outs, int n_outs, const float* 
 
   auto prepare = [](const Group& g, int64_t b, int64_t e) {
     for (int a = 0; a < g.n_acts; ++a)
-      if (g.acts[a].kind != ActKind::F32) prepare_activations(g.acts[a].kind, g.X, g.M, g.K, g.ldx, g.act_buf[a], b, e);
+      if (g.acts[a].kind != ActKind::F32)
+        prepare_activations(g.acts[a].kind, g.X, g.M, g.K, g.ldx, g.act_buf[a], b, e);
   };
   bool any_prepared = false;
   for (int a = 0; a < g.n_acts; ++a) any_prepared |= kinds[a] != ActKind::F32;
